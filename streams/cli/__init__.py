@@ -1,0 +1,1 @@
+"""The ``tapewire`` command line. Each module here with a ``register`` function adds commands."""

@@ -1,0 +1,1 @@
+"""The shared agent runtime: processor contract, hosts, snapshots, dead letters, metrics."""
