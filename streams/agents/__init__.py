@@ -1,0 +1,1 @@
+"""One module per agent. Each defines ``AGENT`` (see :mod:`streams.runtime.agent_spec`)."""
