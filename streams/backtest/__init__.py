@@ -1,0 +1,1 @@
+"""In-process backtest: the live processor classes run in event-time order, no broker."""

@@ -1,0 +1,1 @@
+"""Replay by rewinding consumer groups: plan, check, apply (``tapewire replay``)."""
