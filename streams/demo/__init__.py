@@ -1,0 +1,1 @@
+"""``tapewire demo``: the whole chain on the embedded stack, on synthetic data."""
