@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 from arch.data import sp500
-from indicator_data import Ohlcv
+from tests.unit.indicators.indicator_data import Ohlcv
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import talib
-from indicator_data import FloatArray, Ohlcv
 from streams.cli.main import main
+from tests.unit.indicators.indicator_data import FloatArray, Ohlcv
 
 SPEC = "ema:20,rsi:14,adx:14,macd:12:26:9,bbands:20:2,atr:14"
 

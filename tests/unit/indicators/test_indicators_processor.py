@@ -9,7 +9,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from indicator_data import Ohlcv
 from streams.decimals import q
 from streams.errors import ProcessingError
 from streams.events import derive_event_id, envelope
@@ -18,6 +17,7 @@ from streams.indicators.errors import IndicatorStateError
 from streams.indicators.processor import IndicatorProcessor
 from streams.runtime.harness import Harness, run_processor
 from streams.runtime.processor import Record
+from tests.unit.indicators.indicator_data import Ohlcv
 
 SPECS = ("ema:20", "rsi:14", "macd:12:26:9", "bbands:20:2", "adx:14", "vwap")
 START = datetime(2024, 3, 1, 14, 30, tzinfo=UTC)

@@ -7,7 +7,6 @@ import random
 
 import numpy as np
 import pytest
-from indicator_data import Ohlcv, run
 from streams.indicators import create
 from streams.indicators.rolling import (
     CompensatedSum,
@@ -16,6 +15,7 @@ from streams.indicators.rolling import (
     RollingMoments,
     RollingSum,
 )
+from tests.unit.indicators.indicator_data import Ohlcv, run
 
 
 def test_compensated_window_sum_does_not_drift_where_a_naive_one_does() -> None:

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from indicator_data import Ohlcv
 from streams.indicators import INDICATORS, create
 from streams.indicators.errors import IndicatorStateError
+from tests.unit.indicators.indicator_data import Ohlcv
 
 SPECS = (
     "sma:20",

@@ -13,9 +13,9 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import talib
-from indicator_data import FloatArray, Ohlcv, run
 from streams.indicators import create
 from talib._ta_lib import MA_Type
+from tests.unit.indicators.indicator_data import FloatArray, Ohlcv, run
 
 Reference = Callable[[Ohlcv], dict[str, FloatArray]]
 

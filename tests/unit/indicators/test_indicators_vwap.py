@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from indicator_data import FloatArray, Ohlcv, run
 from streams.indicators import BarInput, create
+from tests.unit.indicators.indicator_data import FloatArray, Ohlcv, run
 
 
 def _typical_volume(d: Ohlcv) -> tuple[FloatArray, FloatArray]:
