@@ -1,0 +1,1 @@
+"""Real venue adapters: pure message translation plus a thin connection edge."""
