@@ -1,0 +1,1 @@
+"""The simulated exchange: deterministic matching of orders against market data."""

@@ -1,0 +1,1 @@
+"""Order management: the lifecycle state machine, the order manager and venue ports."""

@@ -1,0 +1,1 @@
+"""Positions and PnL: weighted average cost, realized/unrealized PnL, daily PnL, drawdown."""
