@@ -124,7 +124,14 @@ def test_prometheus_scrapes_every_agent(compose: dict[str, Any]) -> None:
 
 
 def test_grafana_provisioning_is_mounted(compose: dict[str, Any]) -> None:
-    volumes = compose["services"]["grafana"]["volumes"]
-    for volume in volumes:
-        source = volume.split(":")[0]
+    grafana = compose["services"]["grafana"]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"]}
+    for source in mounts.values():
         assert (ROOT / source).is_dir(), f"{source} is mounted but does not exist"
+    provider = yaml.safe_load(
+        (ROOT / "ops/grafana/provisioning/dashboards/tapewire.yaml").read_text()
+    )["providers"][0]
+    assert mounts[provider["options"]["path"]] == "./ops/grafana/dashboards"
+    datasources = (ROOT / "ops/grafana/provisioning/datasources/tapewire.yaml").read_text()
+    for variable in set(re.findall(r"\$\{([A-Z0-9_]+)\}", datasources)):
+        assert variable in grafana["environment"], f"grafana needs {variable}"
