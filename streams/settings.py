@@ -147,4 +147,5 @@ def load_settings(**overrides: Any) -> Settings:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "settings"
         env = f"TAPEWIRE_{field.upper()}"
-        raise ConfigError(field, f"{first['msg']} (input {first.get('input')!r}; env {env})") from exc
+        detail = f"{first['msg']} (input {first.get('input')!r}; env {env})"
+        raise ConfigError(field, detail) from exc

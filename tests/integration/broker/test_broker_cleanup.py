@@ -12,16 +12,16 @@ import time
 from collections.abc import Callable
 
 import pytest
-from broker_kit import (
+from confluent_kafka import Consumer, TopicPartition
+from streams.dev.session import StackSession
+from streams.topics.admin import create_topics
+from tests.integration.broker.broker_kit import (
     CLEANUP_WAIT_S,
     ON_EMBEDDED_BROKER,
     consumer_config,
     producer,
     read_partitions,
 )
-from confluent_kafka import Consumer, TopicPartition
-from streams.dev.session import StackSession
-from streams.topics.admin import create_topics
 
 FAST_SEGMENTS = {"segment.ms": "100", "segment.bytes": "1048576"}
 

@@ -7,11 +7,16 @@ import asyncio
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import OffsetAndMetadata
 from aiokafka.structs import TopicPartition as AioTopicPartition
-from broker_kit import aiokafka_consumer_kwargs, consumer_config, poll_until, produce_each
 from confluent_kafka import Consumer as KafkaConsumer
 from confluent_kafka import ConsumerGroupTopicPartitions, Message, TopicPartition
 from streams.dev.session import StackSession
 from streams.topics.admin import admin_client, create_topics
+from tests.integration.broker.broker_kit import (
+    aiokafka_consumer_kwargs,
+    consumer_config,
+    poll_until,
+    produce_each,
+)
 
 RECORDS = [(f"k{i}".encode(), f"v{i}".encode()) for i in range(10)]
 

@@ -12,10 +12,16 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError as AioKafkaError
-from broker_kit import ON_EMBEDDED_BROKER, consumer_config, poll_until, producer, read_partitions
 from confluent_kafka import Consumer, TopicPartition
 from streams.dev.session import StackSession
 from streams.topics.admin import create_topics
+from tests.integration.broker.broker_kit import (
+    ON_EMBEDDED_BROKER,
+    consumer_config,
+    poll_until,
+    producer,
+    read_partitions,
+)
 
 AIOKAFKA_INIT_PRODUCER_ID = (
     "embedded Tansu: aiokafka's InitProducerId request fails, so AIOKafkaProducer.start() "

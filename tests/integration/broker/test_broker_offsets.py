@@ -8,13 +8,18 @@ contract holds on Redpanda and Kafka and the xfail records exactly how Tansu dif
 from __future__ import annotations
 
 import pytest
-from broker_kit import ON_EMBEDDED_BROKER, consumer_config, produce_each, producer
 from confluent_kafka import Consumer, TopicPartition
 
 # confluent-kafka documents OffsetSpec as public but re-exports it without __all__.
 from confluent_kafka.admin import OffsetSpec  # type: ignore[attr-defined]
 from streams.dev.session import StackSession
 from streams.topics.admin import admin_client, create_topics
+from tests.integration.broker.broker_kit import (
+    ON_EMBEDDED_BROKER,
+    consumer_config,
+    produce_each,
+    producer,
+)
 
 T0_MS = 1_700_000_000_000
 

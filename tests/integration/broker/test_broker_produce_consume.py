@@ -6,9 +6,9 @@ import asyncio
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition as AioTopicPartition
-from broker_kit import aiokafka_consumer_kwargs, producer, read_partitions
 from streams.dev.session import StackSession
 from streams.topics.admin import create_topics
+from tests.integration.broker.broker_kit import aiokafka_consumer_kwargs, producer, read_partitions
 
 T0_MS = 1_700_000_000_000
 HEADERS = [("origin-topic", b"md.tick.raw"), ("origin-offset", b"42")]

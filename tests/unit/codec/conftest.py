@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from codec_samples import SampleBuilder
 from streams.codec import AvroCodec, LocalRegistry, SchemaStore
+from tests.unit.codec.codec_samples import SampleBuilder
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from codec_samples import SampleBuilder
 from streams.codec import AvroCodec, BatchDecodeError
 from streams.codec.codec import header
 from streams.errors import KeyDecodeError, SerializationError, ValueDecodeError
+from tests.unit.codec.codec_samples import SampleBuilder
 
 
 @pytest.fixture

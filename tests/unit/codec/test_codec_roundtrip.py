@@ -8,11 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from codec_samples import SampleBuilder
 from fastavro import schemaless_reader, schemaless_writer
 from streams.codec import AvroCodec, SchemaStore
 from streams.codec.codec import header
 from streams.decimals import q
+from tests.unit.codec.codec_samples import SampleBuilder
 
 ALL_VERSIONS = [(sv.event_type, sv.version) for sv in SchemaStore.load().all_versions()]
 

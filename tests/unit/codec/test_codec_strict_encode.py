@@ -7,9 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from codec_samples import SampleBuilder
 from streams.codec import AvroCodec, FieldEncodeError
 from streams.errors import EncodeError, SchemaNotFoundError, SerializationError
+from tests.unit.codec.codec_samples import SampleBuilder
 
 
 def _encode(codec: AvroCodec, value: dict[str, Any], event_type: str = "md.tick") -> bytes:

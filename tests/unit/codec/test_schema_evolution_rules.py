@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from codec_samples import SampleBuilder
 from fastavro import schemaless_reader, schemaless_writer
 from fastavro.read import SchemaResolutionError
 from streams.codec import (
@@ -31,6 +30,7 @@ from streams.codec.compatibility import reader_problems
 from streams.codec.validation import Validator
 from streams.errors import SchemaCompatibilityError, ValueDecodeError
 from streams.resources import resource_dir
+from tests.unit.codec.codec_samples import SampleBuilder
 
 Mutation = Callable[[dict[str, Any]], None]
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import fastavro
 import pytest
-from codec_samples import SampleBuilder
 from streams.codec import SchemaDefinitionError, SchemaStore
 from streams.errors import ConfigError, SchemaNotFoundError
 from streams.resources import resource_dir
+from tests.unit.codec.codec_samples import SampleBuilder
 
 AVRO = resource_dir("avro")
 
