@@ -97,6 +97,9 @@ class Settings(BaseSettings):
     fetch_wait_ms: int | None = Field(None, ge=0, description="max wait of a fetch request")
     commit_interval_ms: int | None = Field(None, gt=0)
     rebalance_timeout_ms: int | None = Field(None, gt=0)
+    run_id: str | None = Field(
+        None, min_length=1, description="replay run id; outputs carry header tapewire.run_id"
+    )
     snapshot_every_events: int = Field(1000, gt=0, description="snapshot after N events")
     snapshot_every_seconds: float = Field(5.0, gt=0, description="or after T seconds")
     sasl_username: str | None = None
