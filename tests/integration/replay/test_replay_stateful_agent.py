@@ -10,6 +10,7 @@ re-emitting identical outputs under the same ids.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
@@ -93,7 +94,11 @@ def test_rewind_to_earliest_rebuilds_state_from_nothing(agent_env: AgentEnv) -> 
     assert "agent 'running_totals' (inferred from the group name): stateful" in out
     assert out.count("tombstone") == PARTITIONS, out
     assert "rewound" in out
-    assert "TAPEWIRE_ORDERS_REPLAY_MODE=true tapewire agent running_totals" in out
+    assert re.search(
+        r"TAPEWIRE_ORDERS_REPLAY_MODE=true TAPEWIRE_RUN_ID=replay-\S+ "
+        r"tapewire agent running_totals",
+        out,
+    ), out
     assert set(env.current_snapshots().values()) == {None}, "every key tombstoned"
 
     more = range(TOTAL, TOTAL + 2 * PARTITIONS * 10)  # new ticks arrive meanwhile
