@@ -18,6 +18,7 @@ from streams.clock import SystemClock
 from streams.codec.codec import AvroCodec
 from streams.errors import BrokerUnavailableError, ConfigError
 from streams.events import envelope
+from streams.runtime.kafka_config import producer_config
 from streams.settings import load_settings
 
 TOPIC: Final = "system.control"
@@ -88,7 +89,7 @@ def _control(args: argparse.Namespace) -> int:
     )
     topic = settings.topic(TOPIC)
     codec = AvroCodec.from_settings(settings)
-    producer = Producer({"bootstrap.servers": settings.bootstrap_servers, "acks": "all"})
+    producer = Producer(producer_config(settings))
     try:
         producer.produce(
             topic,

@@ -66,6 +66,11 @@ class ExchangeConfig(BaseModel):
         default=Decimal(1), gt=0, le=1, description="share of each print's size or bar volume"
     )
     fees: Fees = Field(default_factory=Fees)
+    recent_prints: int = Field(
+        default=128,
+        ge=0,
+        description="prints kept per instrument to match orders that arrive after them",
+    )
     instruments: tuple[str, ...] | None = Field(
         default=None, description="instruments accepted (None = any)"
     )

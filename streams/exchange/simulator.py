@@ -7,7 +7,10 @@ is at or after its activation, in arrival order of orders: each print's volume x
 cancel answers STATUS), QUERY answers STATUS. IOC fills what the first print allows and expires
 the rest; FOK fills completely on the first print or expires; DAY expires at the first print at
 or after the next UTC midnight. Trade ids and event ids derive from the order and fill number,
-so the same input gives the same output (docs/exchange.md).
+so the same input gives the same output (docs/exchange.md). The last prints of every
+instrument are kept (:mod:`streams.exchange.recent`): an order that arrives after prints at or
+after its activation trades on them as if it had been there, so fills do not depend on the
+arrival order of commands and market data.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from streams.events import caused_by, derive_event_id
 from streams.exchange.config import ExchangeConfig
 from streams.exchange.market_data import BAR_TOPIC, TICK_TOPIC, bar_from_value, trade_from_tick
 from streams.exchange.matching import Print, fee, fill_price, reach
+from streams.exchange.recent import RecentPrint, RecentPrints, reduced_cause
 from streams.exchange.sim_order import SimOrder, unknown_order_event
 from streams.orders.lifecycle import CommandKind, EventKind, OrderStatus
 from streams.runtime.processor import Output, Processor, Record
@@ -39,6 +43,14 @@ SIM_EXCHANGE_STATE_SCHEMA: Final[dict[str, Any]] = {
         {"name": "open_orders", "type": "string", "doc": "JSON list of open orders"},
         {"name": "closed_orders", "type": "string", "doc": "JSON list of recent closed orders"},
         {"name": "rejected", "type": "long"},
+        {
+            "name": "recent_prints",
+            "type": "string",
+            "default": "{}",
+            "doc": "JSON: recent prints per instrument with the liquidity they have left",
+        },
+        {"name": "late_matches", "type": "long", "default": 0},
+        {"name": "late_orders_beyond_buffer", "type": "long", "default": 0},
     ],
 }
 
@@ -62,6 +74,11 @@ class SimExchange(Processor):
         self.open: dict[str, SimOrder] = {}
         self.closed: OrderedDict[str, SimOrder] = OrderedDict()
         self.rejected = 0
+        self.recent = RecentPrints(self.config.recent_prints)
+        self.late_matches = 0
+        """Buffered prints matched by orders that arrived after them."""
+        self.late_orders_beyond_buffer = 0
+        """Orders activated before prints the buffer had already evicted."""
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -142,7 +159,7 @@ class SimExchange(Processor):
             self._close(order)
             return [order.event(env, EventKind.REJECTED, reason=problem)]
         self.open[order.client_order_id] = order
-        return [order.event(env, EventKind.ACK)]
+        return [order.event(env, EventKind.ACK), *self._catch_up(order)]
 
     def _invalid(self, order: SimOrder) -> str | None:
         if order.venue != self.config.venue:
@@ -176,74 +193,92 @@ class SimExchange(Processor):
         at: datetime,
         cause: dict[str, Any],
     ) -> list[dict[str, Any]]:
-        """Fill, expire or skip each open order of ``instrument`` on one print."""
+        """Fill, expire or skip each open order of ``instrument`` on one print, then keep it."""
         events: list[dict[str, Any]] = []
-        unlimited = market.volume <= ZERO
-        available = q(market.volume * self.config.max_volume_share)
+        recent = RecentPrint(
+            market, start, at, reduced_cause(cause), q(market.volume * self.config.max_volume_share)
+        )
         for order in [o for o in self.open.values() if o.instrument == instrument]:
-            if start < order.active_at:
-                continue
-            first_look = not order.looked
-            order.looked = True
-            if order.time_in_force == "DAY" and at >= _utc_midnight_after(order.active_at):
-                events.append(
-                    self._expire(order, cause, at, "DAY order expired at the UTC day end")
-                )
-                continue
-            capacity = order.leaves if unlimited else min(order.leaves, available)
-            found = reach(
-                side=order.side,
-                order_type=order.order_type,
-                limit=order.limit_price,
-                market=market,
-                first_look=first_look,
+            events.extend(self._match_order(order, recent))
+        self.recent.add(instrument, recent)
+        return events
+
+    def _catch_up(self, order: SimOrder) -> list[dict[str, Any]]:
+        """Match a new order against the buffered prints at or after its activation."""
+        if self.recent.missed(order.instrument, order.active_at):
+            self.late_orders_beyond_buffer += 1
+        events: list[dict[str, Any]] = []
+        for recent in self.recent.since(order.instrument, order.active_at):
+            if not order.status.open:
+                break
+            self.late_matches += 1
+            events.extend(self._match_order(order, recent))
+        return events
+
+    def _match_order(self, order: SimOrder, recent: RecentPrint) -> list[dict[str, Any]]:
+        """Fill, expire or skip one open order on one print; takes from its liquidity."""
+        market, at, cause = recent.market, recent.at, recent.cause
+        if recent.start < order.active_at:
+            return []
+        first_look = not order.looked
+        order.looked = True
+        if order.time_in_force == "DAY" and at >= _utc_midnight_after(order.active_at):
+            return [self._expire(order, cause, at, "DAY order expired at the UTC day end")]
+        unlimited = market.volume <= ZERO
+        capacity = order.leaves if unlimited else min(order.leaves, recent.available)
+        found = reach(
+            side=order.side,
+            order_type=order.order_type,
+            limit=order.limit_price,
+            market=market,
+            first_look=first_look,
+        )
+        if order.time_in_force == "FOK" and (found is None or capacity < order.leaves):
+            return [self._expire(order, cause, at, "FOK: not fully fillable at once")]
+        events: list[dict[str, Any]] = []
+        if found is not None and capacity > ZERO:
+            order.fills += 1
+            trade_id = (
+                f"{self.config.venue}-T-{derive_event_id(order.client_order_id, order.fills)}"
             )
-            if order.time_in_force == "FOK" and (found is None or capacity < order.leaves):
-                events.append(self._expire(order, cause, at, "FOK: not fully fillable at once"))
-                continue
-            if found is not None and capacity > ZERO:
-                order.fills += 1
-                trade_id = (
-                    f"{self.config.venue}-T-{derive_event_id(order.client_order_id, order.fills)}"
-                )
-                price = fill_price(
-                    config=self.config,
-                    side=order.side,
-                    limit=order.limit_price,
-                    found=found,
-                    quantity=capacity,
-                    volume=market.volume,
+            price = fill_price(
+                config=self.config,
+                side=order.side,
+                limit=order.limit_price,
+                found=found,
+                quantity=capacity,
+                volume=market.volume,
+                trade_id=trade_id,
+            )
+            order.filled = q(order.filled + capacity)
+            order.notional = q(order.notional + capacity * price)
+            if not unlimited:
+                recent.available = q(recent.available - capacity)
+            done = order.filled >= order.quantity
+            order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
+            if done:
+                self._close(order)
+            env = caused_by(
+                cause,
+                event_type=EVENT_TOPIC,
+                agent=self.name,
+                discriminator=f"{order.client_order_id}:{order.fills}",
+                event_time=at,
+            )
+            events.append(
+                order.event(
+                    env,
+                    EventKind.FILL if done else EventKind.PARTIAL_FILL,
+                    fill_quantity=capacity,
+                    fill_price=price,
                     trade_id=trade_id,
+                    fee=fee(self.config, found.liquidity, capacity, price),
+                    fee_currency=self.config.fees.currency,
+                    liquidity=found.liquidity,
                 )
-                order.filled = q(order.filled + capacity)
-                order.notional = q(order.notional + capacity * price)
-                if not unlimited:
-                    available = q(available - capacity)
-                done = order.filled >= order.quantity
-                order.status = OrderStatus.FILLED if done else OrderStatus.PARTIALLY_FILLED
-                if done:
-                    self._close(order)
-                env = caused_by(
-                    cause,
-                    event_type=EVENT_TOPIC,
-                    agent=self.name,
-                    discriminator=f"{order.client_order_id}:{order.fills}",
-                    event_time=at,
-                )
-                events.append(
-                    order.event(
-                        env,
-                        EventKind.FILL if done else EventKind.PARTIAL_FILL,
-                        fill_quantity=capacity,
-                        fill_price=price,
-                        trade_id=trade_id,
-                        fee=fee(self.config, found.liquidity, capacity, price),
-                        fee_currency=self.config.fees.currency,
-                        liquidity=found.liquidity,
-                    )
-                )
-            if order.time_in_force == "IOC" and order.status.open:
-                events.append(self._expire(order, cause, at, "IOC: remainder expired"))
+            )
+        if order.time_in_force == "IOC" and order.status.open:
+            events.append(self._expire(order, cause, at, "IOC: remainder expired"))
         return events
 
     def _expire(
@@ -276,6 +311,9 @@ class SimExchange(Processor):
             "open_orders": json.dumps([o.to_json() for o in self.open.values()]),
             "closed_orders": json.dumps([o.to_json() for o in self.closed.values()]),
             "rejected": self.rejected,
+            "recent_prints": json.dumps(self.recent.to_json()),
+            "late_matches": self.late_matches,
+            "late_orders_beyond_buffer": self.late_orders_beyond_buffer,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -284,3 +322,7 @@ class SimExchange(Processor):
         self.open = {o.client_order_id: o for o in opened}
         self.closed = OrderedDict((o.client_order_id, o) for o in closed)
         self.rejected = int(state["rejected"])
+        recent = json.loads(state.get("recent_prints") or "{}")
+        self.recent = RecentPrints.from_json(self.config.recent_prints, recent)
+        self.late_matches = int(state.get("late_matches") or 0)
+        self.late_orders_beyond_buffer = int(state.get("late_orders_beyond_buffer") or 0)
