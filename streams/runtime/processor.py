@@ -22,8 +22,9 @@ member              required  meaning
 ``on_timer``        no        periodic call with the host's clock (default: nothing)
 ==================  ========  ===========================================================
 
-Hosts run one processor instance per partition of the primary (first) input topic; records
-of a ``broadcast`` topic are delivered to every instance. A processor must be deterministic:
+Hosts run one processor instance per partition of the primary input topic (the first one
+that is not ``broadcast``); records of a ``broadcast`` topic (listed in ``inputs`` or not) are
+delivered to every instance. A processor must be deterministic:
 the same inputs in the same order give the same outputs and the same state.
 """
 
