@@ -1,11 +1,18 @@
 """Positions and PnL: fills and marks in, ``pnl.update`` and ``position.snapshot`` out.
 
-Fills (order.event PARTIAL_FILL/FILL, deduplicated by venue trade id) move positions; every
-trade tick and bar close re-marks the instrument's open positions. After each event the
-positions it touched and their STRATEGY, ACCOUNT and GLOBAL aggregates are recomputed; a
-``pnl.update`` goes out for each scope whose figures changed (an identical re-mark is skipped)
-and a ``position.snapshot`` (compacted, key ``account:strategy:instrument``) for each changed
-position. Flat positions take new marks silently.
+Fills (order.event PARTIAL_FILL/FILL, deduplicated by venue trade id) move positions. The
+latest price of each instrument **by event time** (a trade tick's price or a bar's close) is
+kept: a newer one re-marks the instrument's positions, an older one read late changes nothing,
+and a position opened by a fill is marked at once with the latest price known (its fill price
+only when no market data of the instrument has been read). So the marks, unrealized and net PnL
+and exposures reached once every input has been read do not depend on whether the fills or the
+market data were read first (the high-water mark, a running maximum over the updates as
+computed, still can: docs/pnl.md, "Marks").
+
+After each event the positions it touched and their STRATEGY, ACCOUNT and GLOBAL aggregates are
+recomputed; a ``pnl.update`` goes out for each scope whose figures changed (an identical
+re-mark is skipped) and a ``position.snapshot`` (compacted, key ``account:strategy:instrument``)
+for each changed position. Flat positions take new marks silently and publish no mark.
 """
 
 from __future__ import annotations
@@ -13,12 +20,14 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
+from streams.clock import from_micros, to_micros
 from streams.decimals import q
 from streams.errors import ProcessingError
 from streams.events import caused_by
-from streams.exchange.market_data import MARKET_DATA_TOPICS, last_price
+from streams.exchange.market_data import MARKET_DATA_TOPICS, LastPrice, last_price
 from streams.orders.lifecycle import FILL_KINDS, EventKind
 from streams.pnl.position import Figures, Position
 from streams.pnl.tracking import ScopeTrack, fingerprint
@@ -37,6 +46,16 @@ PNL_STATE_SCHEMA: Final[dict[str, Any]] = {
         {"name": "positions", "type": "string", "doc": "JSON list of positions"},
         {"name": "tracks", "type": "string", "doc": "JSON: scope key -> day/HWM/last emitted"},
         {"name": "trade_ids", "type": {"type": "array", "items": "string"}},
+        {
+            "name": "prices",
+            "type": ["null", "string"],
+            "default": None,
+            "doc": (
+                "JSON: instrument -> [event time (micros), price], the latest price by event "
+                "time; null in snapshots written before it existed (restored as no price: the "
+                "next trade or bar of each instrument sets it)"
+            ),
+        },
     ],
 }
 
@@ -54,7 +73,9 @@ class PnlProcessor(Processor):
         self.positions: dict[str, Position] = {}
         self.tracks: dict[str, ScopeTrack] = {}
         self.trade_ids: OrderedDict[str, None] = OrderedDict()
+        self.prices: dict[str, LastPrice] = {}
         self.duplicate_fills = 0
+        self.stale_prices = 0
 
     def process(self, record: Record) -> list[Output]:
         if record.topic == EVENT_TOPIC:
@@ -86,7 +107,10 @@ class PnlProcessor(Processor):
         key = f"{account}:{strategy}:{instrument}"
         position = self.positions.get(key)
         if position is None:
-            position = Position(account, strategy, instrument)
+            latest = self.prices.get(instrument)
+            position = Position(
+                account, strategy, instrument, mark=None if latest is None else latest.price
+            )
             self.positions[key] = position
         fee = event.get("fee")
         position.apply_fill(str(event["side"]), q(quantity), q(price), q(fee or 0))
@@ -96,6 +120,11 @@ class PnlProcessor(Processor):
         price = last_price(topic, value)
         if price is None:
             return []
+        known = self.prices.get(price.instrument)
+        if known is not None and price.time < known.time:
+            self.stale_prices += 1  # read after a later price: marks stay at the later one
+            return []
+        self.prices[price.instrument] = price
         moved: list[Position] = []
         for position in self.positions.values():
             if position.instrument != price.instrument:
@@ -170,7 +199,7 @@ class PnlProcessor(Processor):
             "instrument": position.instrument if position is not None else None,
             "quantity": position.quantity if position is not None else None,
             "average_cost": position.average_cost if position is not None else None,
-            "mark_price": position.mark if position is not None else None,
+            "mark_price": _published_mark(position),
             "realized_pnl": figures.realized,
             "unrealized_pnl": figures.unrealized,
             "fees": figures.fees,
@@ -198,7 +227,7 @@ class PnlProcessor(Processor):
             "instrument": position.instrument,
             "quantity": position.quantity,
             "average_cost": position.average_cost,
-            "mark_price": position.mark,
+            "mark_price": _published_mark(position),
             "realized_pnl": position.realized,
             "unrealized_pnl": position.unrealized,
             "fees": position.fees,
@@ -215,6 +244,9 @@ class PnlProcessor(Processor):
             "positions": json.dumps([p.to_json() for p in self.positions.values()]),
             "tracks": json.dumps({k: t.to_json() for k, t in self.tracks.items()}),
             "trade_ids": list(self.trade_ids),
+            "prices": json.dumps(
+                {i: [to_micros(p.time), str(p.price)] for i, p in sorted(self.prices.items())}
+            ),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -223,3 +255,17 @@ class PnlProcessor(Processor):
         tracks = json.loads(state["tracks"])
         self.tracks = {k: ScopeTrack.from_json(v) for k, v in tracks.items()}
         self.trade_ids = OrderedDict((t, None) for t in state["trade_ids"])
+        prices = state.get("prices")
+        self.prices = {}
+        if prices is not None:
+            for instrument, (micros, price) in json.loads(prices).items():
+                self.prices[instrument] = LastPrice(instrument, q(price), from_micros(micros))
+
+
+def _published_mark(position: Position | None) -> Decimal | None:
+    """The mark a POSITION update or position snapshot carries: none for an aggregate or a
+    flat position (it takes new marks silently, so a published one would only say which
+    price happened to be known when it went flat)."""
+    if position is None or position.quantity == 0:
+        return None
+    return position.mark

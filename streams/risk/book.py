@@ -3,7 +3,8 @@
 Fed from ``order.event`` (fills move positions by the increase of ``cumulative_quantity``, so
 a re-delivered fill moves nothing), the gate's own approvals (counted as open orders from the
 moment they are approved, under the client order id the order manager will derive) and market
-data (last trade price per instrument). Pure data with a JSON form for snapshots.
+data (recent prices per instrument by event time, :mod:`streams.risk.prices`). Pure data with a
+JSON form for snapshots.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any, Final
 
 from streams.clock import from_micros, to_micros
 from streams.decimals import ZERO, q
+from streams.errors import ProcessingError
 from streams.orders.lifecycle import EventKind, OrderStatus
+from streams.risk.prices import DEFAULT_CAPACITY, PriceHistory
 
 _CLOSING_KINDS: Final = frozenset(
     {EventKind.FILL, EventKind.CANCELED, EventKind.REJECTED, EventKind.EXPIRED}
@@ -81,13 +84,13 @@ class OpenOrder:
 
 
 class RiskBook:
-    """Positions, open orders and last prices as the gate sees them."""
+    """Positions, open orders and recent prices as the gate sees them."""
 
-    def __init__(self) -> None:
+    def __init__(self, price_capacity: int = DEFAULT_CAPACITY) -> None:
         self.positions: dict[PositionKey, Decimal] = {}
         self.open_orders: dict[str, OpenOrder] = {}
         self.closed: OrderedDict[str, Decimal] = OrderedDict()
-        self.last_prices: dict[str, Decimal] = {}
+        self.prices = PriceHistory(price_capacity)
 
     # -- updates ---------------------------------------------------------------------------
 
@@ -145,8 +148,13 @@ class RiskBook:
             del self.open_orders[coid]
             self._close(coid, order.filled)
 
-    def set_last_price(self, instrument: str, price: Decimal) -> None:
-        self.last_prices[instrument] = price
+    def record_price(self, instrument: str, at: datetime, price: Decimal) -> None:
+        """A trade or bar close of ``instrument`` stamped ``at`` (event time)."""
+        self.prices.record(instrument, at, price)
+
+    def price_at(self, instrument: str, at: datetime) -> Decimal | None:
+        """The latest price of ``instrument`` stamped at or before ``at``; never a later one."""
+        return self.prices.at_or_before(instrument, at)
 
     def _move(self, key: PositionKey, sign: int, delta: Decimal) -> None:
         if delta <= ZERO:
@@ -177,16 +185,28 @@ class RiskBook:
             1 for o in self.open_orders.values() if o.account == account and o.strategy == strategy
         )
 
-    def gross_exposure(self, account: str) -> Decimal:
-        """|position| x last price over the account, plus the notional of its open orders."""
+    def gross_exposure(
+        self, account: str, at: datetime, priced: tuple[str, Decimal] | None = None
+    ) -> Decimal:
+        """|position| x price over the account, plus the notional of its open orders, each
+        instrument priced as of ``at`` (:meth:`price_at`); ``priced`` = (instrument, price)
+        overrides that for one instrument (the intent's own reference price)."""
+
+        def price_of(instrument: str) -> Decimal | None:
+            if priced is not None and priced[0] == instrument:
+                return priced[1]
+            return self.price_at(instrument, at)
+
         total = ZERO
         for (acc, _strategy, instrument), quantity in self.positions.items():
-            price = self.last_prices.get(instrument)
-            if acc == account and price is not None:
+            price = price_of(instrument) if acc == account else None
+            if price is not None:
                 total += abs(quantity) * price
         for order in self.open_orders.values():
-            price = order.price or self.last_prices.get(order.instrument)
-            if order.account == account and price is not None:
+            if order.account != account:
+                continue
+            price = order.price or price_of(order.instrument)
+            if price is not None:
                 total += order.leaves * price
         return q(total)
 
@@ -198,17 +218,25 @@ class RiskBook:
                 "positions": [[*k, str(v)] for k, v in sorted(self.positions.items())],
                 "open_orders": {c: o.to_json() for c, o in self.open_orders.items()},
                 "closed": [[c, str(v)] for c, v in self.closed.items()],
-                "last_prices": {i: str(p) for i, p in sorted(self.last_prices.items())},
+                "prices": self.prices.to_json(),
             },
             separators=(",", ":"),
         )
 
     @classmethod
-    def from_json(cls, text: str) -> RiskBook:
+    def from_json(cls, text: str, price_capacity: int = DEFAULT_CAPACITY) -> RiskBook:
+        """Rebuild from :meth:`to_json`. A book written before prices were stamped (it has
+        ``last_prices`` instead of ``prices``) restores each last price stamped at the epoch
+        (:data:`streams.risk.prices.LEGACY_TIME`); a book with neither is refused."""
         data = json.loads(text)
-        book = cls()
+        book = cls(price_capacity)
         book.positions = {(a, s, i): q(v) for a, s, i, v in data["positions"]}
         book.open_orders = {c: OpenOrder.from_json(o) for c, o in data["open_orders"].items()}
         book.closed = OrderedDict((c, q(v)) for c, v in data["closed"])
-        book.last_prices = {i: q(p) for i, p in data["last_prices"].items()}
+        if "prices" in data:
+            book.prices = PriceHistory.from_json(data["prices"], price_capacity)
+        elif "last_prices" in data:
+            book.prices = PriceHistory.from_legacy(data["last_prices"], price_capacity)
+        else:
+            raise ProcessingError("risk book snapshot has neither 'prices' nor 'last_prices'")
         return book

@@ -64,6 +64,8 @@ class IntentView:
     order_type: str
     limit_price: Decimal | None
     time: datetime
+    reference_price: Decimal | None = None
+    """The price the strategy decided on (its bar's close), stamped at the intent's time."""
 
     @property
     def key(self) -> PositionKey:
@@ -72,6 +74,7 @@ class IntentView:
     @classmethod
     def from_value(cls, value: dict[str, Any]) -> IntentView:
         limit = value.get("limit_price")
+        reference = value.get("reference_price")
         return cls(
             account=str(value["account"]),
             strategy=str(value["strategy"]),
@@ -81,6 +84,7 @@ class IntentView:
             order_type=str(value["order_type"]),
             limit_price=None if limit is None else q(limit),
             time=value["envelope"]["event_time"],
+            reference_price=None if reference is None else q(reference),
         )
 
 
@@ -132,17 +136,29 @@ def validate_shape(intent: IntentView) -> list[Reason]:
     return reasons
 
 
+def reference_price(intent: IntentView, book: RiskBook) -> Decimal | None:
+    """The price an intent is checked against: the latest price of its instrument stamped at
+    or before the intent's event time, counting the intent's own ``reference_price`` (stamped
+    at the intent's time, so it wins over anything the book holds; a market price of the very
+    same time is not preferred to it, whichever was read first). Never a price stamped after
+    the intent, so the answer does not depend on how far the gate has read market data."""
+    if intent.reference_price is not None:
+        return intent.reference_price
+    return book.price_at(intent.instrument, intent.time)
+
+
 def pre_trade_reasons(
     intent: IntentView,
     limits: EffectiveLimits,
     book: RiskBook,
     rates: RateWindows,
+    last: Decimal | None,
 ) -> list[Reason]:
-    """Every failed pre-trade check for ``intent``; empty = approve."""
+    """Every failed pre-trade check for ``intent`` priced at ``last`` (its
+    :func:`reference_price`); empty = approve."""
     reasons = validate_shape(intent)
     if reasons:
         return reasons
-    last = book.last_prices.get(intent.instrument)
     price = intent.limit_price if intent.order_type == "LIMIT" else last
 
     if limits.max_order_quantity is not None and intent.quantity > limits.max_order_quantity:
@@ -196,7 +212,10 @@ def pre_trade_reasons(
             )
     if last is None or price is None:
         reasons.append(
-            Reason(NO_REFERENCE_PRICE, f"no last trade price for {intent.instrument} yet")
+            Reason(
+                NO_REFERENCE_PRICE,
+                f"no price for {intent.instrument} at or before {intent.time.isoformat()}",
+            )
         )
         return reasons
     reasons.extend(_priced_reasons(intent, limits, book, price, last))
@@ -222,7 +241,9 @@ def _priced_reasons(
             )
         )
     if limits.max_gross_exposure is not None:
-        exposure = q(book.gross_exposure(intent.account) + notional)
+        exposure = q(
+            book.gross_exposure(intent.account, intent.time, (intent.instrument, last)) + notional
+        )
         if exposure > limits.max_gross_exposure:
             reasons.append(
                 Reason(

@@ -4,7 +4,10 @@ Per ``strategy.intent`` it emits one ``risk.decision``: APPROVED to ``risk.appro
 REJECTED (with a reason per failed check) to ``risk.rejected``. The decision id derives from
 the intent, so a re-processed intent yields the same decision. Operator switches
 (``system.control``), loss halts, positions and open orders (``order.event``), PnL
-(``pnl.update``) and last prices (``md.tick``/``md.bar``) are read from broadcast inputs.
+(``pnl.update``) and recent prices by event time (``md.tick``/``md.bar``) are read from
+broadcast inputs; an intent is priced at the latest price stamped at or before its own event
+time (:func:`streams.risk.checks.reference_price`), so decisions do not depend on how far the
+gate has read market data when the intent arrives.
 A loss or drawdown breach seen in ``pnl.update`` emits a ``risk.violation`` (HALT) and halts
 the scope until an operator sends ``CLEAR_HALT``.
 """
@@ -17,7 +20,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 from streams.decimals import q
-from streams.errors import ProcessingError
+from streams.errors import ConfigError, ProcessingError
 from streams.events import caused_by
 from streams.exchange.market_data import MARKET_DATA_TOPICS, last_price
 from streams.orders.lifecycle import client_order_id
@@ -29,9 +32,11 @@ from streams.risk.checks import (
     RateWindows,
     Reason,
     pre_trade_reasons,
+    reference_price,
 )
 from streams.risk.config import EffectiveLimits, RiskConfig
 from streams.risk.controls import TradingControls, scope_key
+from streams.risk.prices import DEFAULT_CAPACITY
 from streams.runtime.processor import Output, Processor, Record
 
 INTENT_TOPIC: Final = "strategy.intent"
@@ -47,7 +52,16 @@ RISK_GATE_STATE_SCHEMA: Final[dict[str, Any]] = {
     "name": "RiskGateState",
     "namespace": "tapewire.risk.state",
     "fields": [
-        {"name": "book", "type": "string", "doc": "JSON: positions, open orders, last prices"},
+        {
+            "name": "book",
+            "type": "string",
+            "doc": (
+                "JSON: positions, open orders, closed orders, and 'prices': instrument -> "
+                "[[event time (micros), price], ...], oldest first (recent prices by event "
+                "time). Books written before 'prices' carry 'last_prices' (instrument -> "
+                "price), restored stamped at the epoch."
+            ),
+        },
         {"name": "controls", "type": "string", "doc": "JSON: kills, disabled, halts"},
         {"name": "rates", "type": "string", "doc": "JSON: approval times per strategy"},
         {"name": "approved", "type": "long"},
@@ -64,6 +78,16 @@ class RiskGateConfig:
     pending_ttl_seconds: float = 300.0
     """An approval no venue event has confirmed within this much event time stops counting
     as an open order (the order manager refused it, e.g. a kill switch raced the approval)."""
+
+    price_history: int = DEFAULT_CAPACITY
+    """Prices kept per instrument by event time, to price an intent as of its own time when it
+    carries no reference price, and other instruments' positions for gross exposure."""
+
+    def __post_init__(self) -> None:
+        if self.pending_ttl_seconds <= 0:
+            raise ConfigError("risk.pending_ttl_seconds", "must be greater than 0")
+        if self.price_history < 1:
+            raise ConfigError("risk.price_history", "must be at least 1")
 
 
 class RiskGate(Processor):
@@ -89,7 +113,7 @@ class RiskGate(Processor):
     def __init__(self, limits: RiskConfig, config: RiskGateConfig | None = None) -> None:
         self.limits = limits
         self.config = config or RiskGateConfig()
-        self.book = RiskBook()
+        self.book = RiskBook(self.config.price_history)
         self.controls = TradingControls()
         self.rates = RateWindows()
         self.approved = 0
@@ -111,7 +135,7 @@ class RiskGate(Processor):
         if record.topic in MARKET_DATA_TOPICS:
             price = last_price(record.topic, value)
             if price is not None:
-                self.book.set_last_price(price.instrument, price.price)
+                self.book.record_price(price.instrument, price.time, price.price)
             return []
         if record.topic == CONTROL_TOPIC:
             self.controls.apply(value)
@@ -124,13 +148,14 @@ class RiskGate(Processor):
         intent = IntentView.from_value(value)
         self.book.expire_pending(intent.time, self.config.pending_ttl_seconds)
         blocks = self.controls.blocks(intent.account, intent.strategy)
+        last = reference_price(intent, self.book)
         reasons: list[Reason]
         if blocks:
             reasons = [Reason(b.code, b.message) for b in blocks]
         else:
-            reasons = pre_trade_reasons(intent, self._limits_of(intent), self.book, self.rates)
+            limits = self._limits_of(intent)
+            reasons = pre_trade_reasons(intent, limits, self.book, self.rates, last)
         env = caused_by(value["envelope"], event_type="risk.decision", agent=self.name)
-        last = self.book.last_prices.get(intent.instrument)
         decision = {
             "envelope": env,
             "intent_id": str(value["envelope"]["event_id"]),
@@ -258,7 +283,7 @@ class RiskGate(Processor):
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.book = RiskBook.from_json(state["book"])
+        self.book = RiskBook.from_json(state["book"], self.config.price_history)
         self.controls = TradingControls.from_json(state["controls"])
         self.rates = RateWindows.from_json(state["rates"])
         self.approved = int(state["approved"])

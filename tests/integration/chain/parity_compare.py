@@ -7,13 +7,11 @@ of the feed live, a value of the input in process), so it legitimately differs.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any
 
-from streams.decimals import q
-
-BOOKED_FIELDS: Final = ("quantity", "average_cost", "realized_pnl", "fees")
-"""Final pnl.update fields that depend only on the fills, never on when marks arrived."""
+from streams.pnl.position import Position
 
 
 def comparable(value: dict[str, Any]) -> dict[str, Any]:
@@ -34,46 +32,58 @@ def by_event_id(values: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def final_pnl(updates: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """What the fills booked, per scope key, from the last pnl.update of each scope.
+    """The last pnl.update of each scope (in publication order), every field but the envelope.
 
-    Only :data:`BOOKED_FIELDS` are kept (those a scope publishes): the mark, and with it the
-    unrealized and net PnL, exposures and drawdown, depends on whether a position existed when
-    a price arrived (docs/parity.md); :func:`net_at` recomputes net PnL at common marks.
+    Intermediate updates legitimately differ in number and order (they follow the interleaving
+    of fills and market data); the state they end in must not (docs/parity.md). The envelope is
+    left out because the last update of a scope is caused by whichever input came last.
     """
     latest: dict[str, dict[str, Any]] = {}
     for update in updates:
         latest[_scope_key(update)] = update
     return {
-        key: {f: update[f] for f in BOOKED_FIELDS if update.get(f) is not None}
-        for key, update in latest.items()
+        key: {f: v for f, v in update.items() if f != "envelope"} for key, update in latest.items()
     }
 
 
-def net_at(booked: dict[str, dict[str, Any]], marks: dict[str, Decimal]) -> Decimal:
-    """Net PnL of every POSITION scope at ``marks`` (instrument -> price): realized +
-    quantity x (mark - average cost) - fees."""
-    total = Decimal(0)
-    for key, figures in booked.items():
-        scope, _, _, instrument = key.split(":", 3)
-        if scope != "POSITION":
-            continue
-        unrealized = figures["quantity"] * (marks[instrument] - figures["average_cost"])
-        total += figures["realized_pnl"] + unrealized - figures["fees"]
-    return q(total)
+def highest_reachable_net(
+    fills: Iterable[dict[str, Any]], prices: Mapping[str, Iterable[Decimal]]
+) -> dict[str, Decimal]:
+    """An upper bound of the net PnL any pnl.update could show, whatever the interleaving of
+    market data with ``fills`` (in the order the PnL agent reads them), per instrument (its
+    POSITION scope) and over all of them (key ``""``: the aggregates).
+
+    After each prefix of the fills, a position's mark is some price of its instrument (any of
+    ``prices``) or a fill price (marked before any market data), so its net PnL is at most
+    realized - fees + the best unrealized over those candidates. The high-water mark is the
+    running maximum of the published net PnL, so it depends on the interleaving in general
+    (docs/pnl.md); when this bound is <= 0 it is 0 in every interleaving.
+    """
+    candidates = {instrument: set(values) for instrument, values in prices.items()}
+    positions: dict[str, Position] = {}
+    best: dict[str, Decimal] = {}
+    for fill in fills:
+        instrument = str(fill["instrument"])
+        candidates.setdefault(instrument, set()).add(fill["fill_price"])
+        position = positions.setdefault(instrument, Position("", "", instrument))
+        position.apply_fill(
+            str(fill["side"]), fill["fill_quantity"], fill["fill_price"], fill["fee"] or Decimal(0)
+        )
+        terms = {
+            name: held.realized
+            - held.fees
+            + max(held.quantity * (mark - held.average_cost) for mark in candidates[name])
+            for name, held in positions.items()
+        }
+        terms[""] = sum(terms.values(), Decimal(0))
+        for name, term in terms.items():
+            best[name] = max(best.get(name, term), term)
+    return best
 
 
 def _scope_key(update: dict[str, Any]) -> str:
     parts = (update["scope"], update["account"], update["strategy"], update["instrument"])
     return ":".join("" if part is None else str(part) for part in parts)
-
-
-def without_reference_price(decisions: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Decisions without ``reference_price``: the last price the gate had seen when it decided,
-    which depends on how far its broadcast read of market data had got (docs/parity.md)."""
-    return {
-        event_id: {k: v for k, v in decision.items() if k != "reference_price"}
-        for event_id, decision in decisions.items()
-    }
 
 
 def differences(live: dict[str, dict[str, Any]], expected: dict[str, dict[str, Any]]) -> str:
