@@ -109,14 +109,15 @@ def _run_as_source(
     settings: Settings, publisher: Publisher, clock: Clock, should_stop: Callable[[], bool]
 ) -> None:
     del publisher  # the sink produces only dead letters, with its own producer
-    # The source host already serves its own registry on metrics_port; the sink's metrics
-    # go to TAPEWIRE_SINK_METRICS_PORT when set.
-    run(settings, should_stop, clock=clock, serve_metrics=False)
+    # AGENT.serves_metrics: the source host starts no server, the sink serves its own
+    # registry (rows, batches, lag) and health on metrics_port.
+    run(settings, should_stop, clock=clock, serve_metrics=True)
 
 
 AGENT = SourceSpec(
     name=NAME,
     run=_run_as_source,
+    serves_metrics=True,
     description=(
         "Timescale sink: event topics into the analyst tables, one transaction per batch, "
         "offsets committed after the database commit"

@@ -20,6 +20,7 @@ from streams.replay.rewind import apply_plan, plan_replay
 from streams.replay.snapshots import apply_state, plan_state
 from streams.replay.state import StatePlan
 from streams.replay.targets import parse_target
+from streams.runtime.kafka_config import security_config
 from streams.settings import Settings, load_settings
 
 
@@ -58,7 +59,8 @@ def _replay(args: argparse.Namespace) -> int:
     agent = resolve_agent(
         settings, args.group, agent=args.agent, snapshot_topic=args.snapshot_topic
     )
-    admin = GroupAdmin(settings.bootstrap_servers)
+    client = security_config(settings)
+    admin = GroupAdmin(settings.bootstrap_servers, client)
     if not args.dry_run:
         admin.ensure_inactive(args.group)  # before the snapshot topic is touched
     plan = plan_replay(
@@ -68,6 +70,7 @@ def _replay(args: argparse.Namespace) -> int:
         args.topic,
         topic_prefix=settings.topic_prefix,
         admin=admin,
+        client=client,
     )
     print(plan.format())
     state = _state_plan(settings, agent, plan, marker=not args.dry_run)

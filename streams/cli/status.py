@@ -7,6 +7,7 @@ from typing import Any
 
 from streams.replay.groups import GroupAdmin
 from streams.replay.offsets import OffsetProbe
+from streams.runtime.kafka_config import security_config
 from streams.settings import load_settings
 
 
@@ -25,7 +26,8 @@ def register(sub: Any) -> None:
 
 def _status(args: argparse.Namespace) -> int:
     settings = load_settings()
-    admin = GroupAdmin(settings.bootstrap_servers)
+    client = security_config(settings)
+    admin = GroupAdmin(settings.bootstrap_servers, client)
     groups = args.group or admin.list_groups()
     if not groups:
         print("no consumer groups")
@@ -35,7 +37,7 @@ def _status(args: argparse.Namespace) -> int:
             "note: the embedded broker's reported end offsets are wrong after a batched produce "
             "(first offset of the last batch + 1); lag below may be understated"
         )
-    with OffsetProbe(settings.bootstrap_servers) as probe:
+    with OffsetProbe(settings.bootstrap_servers, extra=client) as probe:
         for group in groups:
             info = admin.describe(group)
             committed = admin.committed(group)

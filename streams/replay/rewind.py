@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from streams.errors import ConfigError
 from streams.replay.groups import GroupAdmin
@@ -38,13 +38,17 @@ def plan_replay(
     *,
     topic_prefix: str = "",
     admin: GroupAdmin | None = None,
+    client: Mapping[str, str | int | float | bool] | None = None,
 ) -> ReplayPlan:
-    """Look up current, true end and target offsets for every partition to rewind."""
-    admin = admin or GroupAdmin(bootstrap_servers)
+    """Look up current, true end and target offsets for every partition to rewind.
+
+    ``client`` carries connection security (SASL/TLS) for the probe and the admin client.
+    """
+    admin = admin or GroupAdmin(bootstrap_servers, client)
     committed = admin.committed(group)
     chosen = resolve_topics(topics, committed, topic_prefix)
     rows: list[PartitionPlan] = []
-    with OffsetProbe(bootstrap_servers) as probe:
+    with OffsetProbe(bootstrap_servers, extra=client) as probe:
         for topic in chosen:
             for partition in probe.partitions(topic):
                 low, _ = probe.reported_watermarks(topic, partition)

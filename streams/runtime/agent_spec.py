@@ -44,3 +44,6 @@ class SourceSpec:
     name: str
     run: Callable[[Settings, Publisher, Clock, Callable[[], bool]], None]
     description: str
+    serves_metrics: bool = False
+    """True when ``run`` serves /metrics, /healthz and /readyz on ``metrics_port`` itself
+    (with its own registry, e.g. the sink); the source host then starts no server."""

@@ -15,6 +15,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from streams.clock import Clock
 from streams.codec import AvroCodec, dead_letter
@@ -61,6 +62,10 @@ class BatchInterruptedError(TapewireError):
         self.done = list(done)
 
 
+RUN_ID_HEADER: Final = "tapewire.run_id"
+"""Header carrying ``Settings.run_id`` on every output of a replay run (the sink stores it)."""
+
+
 class Emitter:
     """Encodes outputs and dead letters for one agent; see the module docstring."""
 
@@ -79,6 +84,9 @@ class Emitter:
         self._clock = clock
         self._metrics = metrics
         self.dead_letter_topic = settings.topic("system.deadletter")
+        self._run_headers: tuple[tuple[str, bytes], ...] = (
+            ((RUN_ID_HEADER, settings.run_id.encode()),) if settings.run_id else ()
+        )
         self._stash: deque[Callable[[], ProduceRequest]] = deque()
 
     def stashed(self) -> list[ProduceRequest]:
@@ -163,7 +171,7 @@ class Emitter:
             topic=topic,
             key=self._codec.encode_key(topic, output.key),
             value=self._codec.encode_value(topic, event_type, output.value),
-            headers=output.headers,
+            headers=(*output.headers, *self._run_headers),
         )
 
 

@@ -24,6 +24,7 @@ subject) and are what an app built here uses for keys and values by default.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import faust
@@ -31,6 +32,7 @@ from faust.serializers import codecs
 from faust.types import CodecT
 
 from streams.codec import AvroCodec
+from streams.errors import ConfigError
 from streams.runtime.faust_transport import FetchWaitTransport
 from streams.settings import Settings
 
@@ -82,7 +84,9 @@ def register_codecs(codec: AvroCodec, topic: str = "tapewire") -> None:
 def create_app(settings: Settings, app_id: str, codec: AvroCodec) -> faust.App:
     """A Faust app for one agent, tuned by the settings' profile; see the module table."""
     register_codecs(codec)
-    broker = f"kafka://{settings.bootstrap_servers.split(',')[0]}"
+    broker = ";".join(
+        f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")
+    )
     app = faust.App(
         app_id,
         broker=broker,
@@ -95,6 +99,12 @@ def create_app(settings: Settings, app_id: str, codec: AvroCodec) -> faust.App:
         topic_disable_leader=True,
         topic_allow_declare=False,
         web_enabled=False,
+        # Shutdown must not wait for in-flight events the agent will never ack once it stops
+        # iterating (seen: a SIGTERM under backlog hung in "Wait for streams"). Nothing is
+        # lost: the final snapshot and commits cover only what was processed, the rest is
+        # read again on restart.
+        stream_wait_empty=False,
+        broker_credentials=_credentials(settings),
         consumer_auto_offset_reset="earliest",
         key_serializer=KEY_CODEC,
         value_serializer=VALUE_CODEC,
@@ -105,3 +115,21 @@ def create_app(settings: Settings, app_id: str, codec: AvroCodec) -> faust.App:
         app.conf.broker_consumer, app, fetch_wait_ms=settings.fetch_wait_ms or 500
     )
     return app
+
+
+def _credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    """SASL/SSL for the Faust host from the same settings the confluent-kafka clients use."""
+    uses_tls = settings.security_protocol in ("SSL", "SASL_SSL")
+    context = ssl.create_default_context() if uses_tls else None
+    if settings.security_protocol.startswith("SASL"):
+        if settings.sasl_username is None or settings.sasl_password is None:
+            raise ConfigError(
+                "sasl_username", f"{settings.security_protocol} needs sasl_username/sasl_password"
+            )
+        return faust.SASLCredentials(
+            username=settings.sasl_username,
+            password=settings.sasl_password.get_secret_value(),
+            mechanism=settings.sasl_mechanism or "PLAIN",
+            ssl_context=context,
+        )
+    return faust.SSLCredentials(context) if context is not None else None

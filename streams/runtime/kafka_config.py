@@ -35,6 +35,13 @@ def client_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
+def security_config(settings: Settings) -> dict[str, str | int | float | bool]:
+    """Only the security part of :func:`client_config` (for admin tools given a bootstrap)."""
+    return {
+        k: v for k, v in client_config(settings).items() if k.startswith(("security.", "sasl."))
+    }
+
+
 def consumer_config(settings: Settings, group_id: str, **overrides: Any) -> dict[str, Any]:
     """A group consumer that never auto-commits and starts at earliest without offsets."""
     config = client_config(settings)

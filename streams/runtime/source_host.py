@@ -105,7 +105,7 @@ class SourceHost:
 
     def run(self, stop: threading.Event) -> None:
         server = None
-        if self.settings.metrics_port:
+        if self.settings.metrics_port and not self.spec.serves_metrics:
             server = HealthServer(self.metrics, self.health, self.settings.metrics_port).start()
         self.health.assigned(True)
         self.health.recovered()

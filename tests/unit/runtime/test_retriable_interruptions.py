@@ -123,3 +123,20 @@ def test_the_emitter_keeps_the_rest_in_order_across_outages(
         assert again.value.done == []
     assert [r.topic for r in emitter.stashed()] == ["beats1", "beats2"]
     assert emitter.stashed() == []
+
+
+@pytest.mark.parametrize("run_id", [None, "replay-42"])
+def test_outputs_of_a_replay_run_carry_the_run_id_header(run_id: str | None) -> None:
+    store = SchemaStore.load()
+    emitter = Emitter(
+        agent="a",
+        settings=load_settings(run_id=run_id),
+        codec=AvroCodec(LocalRegistry(store), store),
+        clock=ManualClock(NOW),
+        metrics=AgentMetrics("a"),
+    )
+    output = _heartbeat(0)
+    tagged = Output(topic=output.topic, key=output.key, value=output.value, headers=(("x", b"1"),))
+    (request,) = emitter.outputs([tagged])
+    expected = (("x", b"1"),) + ((("tapewire.run_id", run_id.encode()),) if run_id else ())
+    assert request.headers == expected
