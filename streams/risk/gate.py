@@ -272,6 +272,16 @@ class RiskGate(Processor):
 
     # -- state -----------------------------------------------------------------------------
 
+    def counters(self) -> dict[str, int]:
+        """Totals and switch states the host exports as ``tapewire_processor_counter``."""
+        return {
+            "intents_approved": self.approved,
+            "intents_rejected": self.rejected,
+            "risk_violations": self.violations,
+            "risk_halts_active": len(self.controls.halts),
+            "kill_switches_active": len(self.controls.kills),
+        }
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "book": self.book.to_json(),

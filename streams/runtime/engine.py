@@ -19,7 +19,7 @@ hosts therefore share one implementation of the rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,7 +160,16 @@ class AgentEngine:
             raise BatchInterruptedError(exc, out) from exc
         self._emitter.count(out)
         self._metrics.processing(self._clock.monotonic() - started, len(records))
+        self._metrics.processor_counters(self._counters())
         return out
+
+    def _counters(self) -> dict[str, float]:
+        """Sum of every instance's ``counters`` (a method or a mapping), for the metrics."""
+        totals: dict[str, float] = {}
+        for partition in self.instances:
+            for name, value in processor_counters(self.processor(partition)).items():
+                totals[name] = totals.get(name, 0.0) + value
+        return totals
 
     def _handle(self, records: Sequence[RawRecord], out: list[ProduceRequest]) -> None:
         batches: dict[int, list[tuple[RawRecord, Record]]] = {}
@@ -371,3 +380,12 @@ def _tombstone(raw: RawRecord) -> TombstoneError:
 
 def _origin(raw: RawRecord) -> dict[str, Any]:
     return {"topic": raw.topic, "partition": raw.partition, "offset": raw.offset}
+
+
+def processor_counters(processor: Processor) -> dict[str, float]:
+    """A processor's optional ``counters`` (method returning a mapping, or a mapping)."""
+    found = getattr(processor, "counters", None)
+    values = found() if callable(found) else found
+    if not isinstance(values, Mapping):
+        return {}
+    return {str(k): float(v) for k, v in values.items() if isinstance(v, int | float)}

@@ -20,6 +20,7 @@ agents (or tests) in one process never collide.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -65,6 +66,12 @@ class AgentMetrics:
             ["agent", "topic", "partition"],
             registry=reg,
         )
+        self._counters = Gauge(
+            "tapewire_processor_counter",
+            "A processor's own counters (duplicates, halts active...) summed over instances",
+            ["agent", "name"],
+            registry=reg,
+        )
         self._errors.labels(agent=agent)
         self._dead_letters.labels(agent=agent)
         self._snapshots.labels(agent=agent)
@@ -102,6 +109,10 @@ class AgentMetrics:
         child = self._processing.labels(agent=self.agent)
         for _ in range(events):
             child.observe(per_event)
+
+    def processor_counters(self, values: Mapping[str, float]) -> None:
+        for name, value in values.items():
+            self._counters.labels(agent=self.agent, name=name).set(value)
 
     def lag(self, topic: str, partition: int, lag: int) -> None:
         self._lag.labels(agent=self.agent, topic=topic, partition=str(partition)).set(lag)

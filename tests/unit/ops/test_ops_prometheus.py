@@ -40,4 +40,4 @@ def test_alerts_cover_lag_dead_letters_agent_down_and_risk_halt() -> None:
     assert "tapewire_consumer_lag" in exprs["TapewireConsumerLagGrowing"]
     assert "tapewire_dead_letters_total" in exprs["TapewireDeadLetters"]
     assert 'up{job="tapewire-agents"}' in exprs["TapewireAgentDown"]
-    assert "tapewire_risk_halt_active" in exprs["TapewireRiskHaltActive"]
+    assert 'tapewire_processor_counter{name="risk_halts_active"}' in exprs["TapewireRiskHaltActive"]

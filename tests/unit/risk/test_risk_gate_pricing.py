@@ -16,11 +16,13 @@ from typing import Any
 import pytest
 from streams.decimals import q
 from streams.errors import ConfigError, ProcessingError
+from streams.exchange import scenario
 from streams.exchange.scenario import bar, intent, trade_tick, venue_event
 from streams.risk.book import RiskBook
-from streams.risk.config import parse_risk_config
+from streams.risk.config import load_risk_config, parse_risk_config
 from streams.risk.gate import RiskGate, RiskGateConfig
 from streams.risk.prices import LEGACY_TIME, PriceHistory
+from streams.runtime.engine import processor_counters
 from streams.runtime.harness import Harness
 from streams.runtime.processor import Output, Record
 
@@ -235,3 +237,12 @@ def test_a_book_without_prices_is_refused_clearly() -> None:
 def test_a_bad_gate_config_names_its_field(build: Callable[[], object], field: str) -> None:
     with pytest.raises(ConfigError, match=field):
         build()
+
+
+def test_counters_report_active_halts_and_kill_switches() -> None:
+    gate = RiskGate(load_risk_config())
+    assert processor_counters(gate)["kill_switches_active"] == 0
+    gate.process(scenario.control("KILL", "GLOBAL", datetime(2024, 3, 1, tzinfo=UTC)))
+    counters = processor_counters(gate)
+    assert counters["kill_switches_active"] == 1
+    assert counters["risk_halts_active"] == 0
