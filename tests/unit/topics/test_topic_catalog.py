@@ -44,6 +44,8 @@ EXPECTED: dict[str, tuple[int, str, str, str]] = {
     "order.snapshot": (1, "compact", "agent:instance", "system.snapshot"),
     "order.exchange.snapshot": (1, "compact", "agent:instance", "system.snapshot"),
     "pnl.snapshot": (1, "compact", "agent:instance", "system.snapshot"),
+    "sample.total": (3, "delete", "instrument", "sample.total"),
+    "sample.snapshot": (3, "compact", "agent:instance", "system.snapshot"),
 }
 
 
