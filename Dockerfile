@@ -9,7 +9,7 @@ COPY avro ./avro
 COPY topics ./topics
 COPY sql ./sql
 RUN python -m venv /opt/tapewire \
- && /opt/tapewire/bin/pip install --upgrade "pip==25.3" \
+ && /opt/tapewire/bin/pip install --upgrade "pip==26.3" \
  && /opt/tapewire/bin/pip wheel --wheel-dir /wheels -c constraints.txt . \
  && /opt/tapewire/bin/pip install --no-index --find-links /wheels tapewire
 
