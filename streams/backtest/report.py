@@ -78,8 +78,8 @@ class Summary:
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "bars": self.bars,
-            "initial_capital": str(self.initial_capital),
-            "final_equity": str(self.final_equity),
+            "initial_capital": format(self.initial_capital, "f"),
+            "final_equity": format(self.final_equity, "f"),
             "total_return": ratio(self.total_return),
             "annualised_volatility": ratio(self.annualised_volatility),
             "sharpe": ratio(self.sharpe),
@@ -88,7 +88,7 @@ class Summary:
             "trade_count": self.trade_count,
             "fills": self.fills,
             "win_rate": ratio(self.win_rate),
-            "fees": str(self.fees),
+            "fees": format(self.fees, "f"),
             "intents": self.intents,
             "approved": self.approved,
             "rejected": self.rejected,
@@ -124,12 +124,19 @@ def order_rows(
             OrderRow(
                 time=command["envelope"]["event_time"],
                 command=command,
-                status=final["kind"] if final is not None else "SENT",
+                status=_final_status(final),
                 filled=filled,
                 average_price=average,
             )
         )
     return rows
+
+
+def _final_status(event: dict[str, Any] | None) -> str:
+    """The order's status after the venue's last event (``SENT`` when it never answered)."""
+    if event is None:
+        return "SENT"
+    return str(event.get("order_status") or event["kind"])
 
 
 def equity_curve(
@@ -147,8 +154,8 @@ def equity_curve(
             index += 1
         equity = q(capital + net)
         peak = max(peak, equity)
-        drawdown = q((peak - equity) / peak) if peak > 0 else ZERO
-        points.append(EquityPoint(time=end, equity=equity, net_pnl=net, drawdown=drawdown))
+        drawdown = q((peak - equity) / peak) if peak > 0 else q(ZERO)
+        points.append(EquityPoint(time=end, equity=equity, net_pnl=q(net), drawdown=drawdown))
     return points
 
 
