@@ -53,13 +53,18 @@ class OrdersAgentConfig(BaseSettings):
         return value
 
 
-def manager_config(config: OrdersAgentConfig) -> OrderManagerConfig:
-    """The processor's configuration from the agent settings."""
+def manager_config(config: OrdersAgentConfig, *, run_id: str | None = None) -> OrderManagerConfig:
+    """The processor's configuration from the agent settings.
+
+    A replay run (``TAPEWIRE_RUN_ID`` set, see docs/replay.md) is always in replay mode, so a
+    rewound order manager can never address a real venue, whatever ``TAPEWIRE_ORDERS_REPLAY_MODE``
+    says.
+    """
     return OrderManagerConfig(
         default_venue=config.default_venue,
         venues=dict(config.venues),
         simulated_venues=frozenset(config.simulated_venues),
-        replay_mode=config.replay_mode,
+        replay_mode=config.replay_mode or run_id is not None,
         ack_timeout_seconds=config.ack_timeout_seconds,
         reconcile_timeout_seconds=config.reconcile_timeout_seconds,
     )
@@ -99,9 +104,10 @@ class LoggedOrderManager(OrderManager):
 
 
 def build(settings: Settings) -> OrderManager:
-    """The order manager configured from ``TAPEWIRE_ORDERS_*``."""
-    del settings
-    return LoggedOrderManager(manager_config(load_config(OrdersAgentConfig)))
+    """The order manager configured from ``TAPEWIRE_ORDERS_*`` (replay mode in a replay run)."""
+    return LoggedOrderManager(
+        manager_config(load_config(OrdersAgentConfig), run_id=settings.run_id)
+    )
 
 
 AGENT = AgentSpec(

@@ -95,3 +95,10 @@ def test_the_agent_logs_when_the_order_manager_starts_and_stops_refusing(
     assert messages[0][0] == "ERROR"
     assert command["client_order_id"] in messages[0][1]
     assert messages[1] == ("INFO", "order manager reconciled with the venue: trading again")
+
+
+def test_a_replay_run_always_puts_the_order_manager_in_replay_mode() -> None:
+    live = order_manager.build(load_settings())
+    replay = order_manager.build(load_settings(run_id="replay-1"))
+    assert not live.config.replay_mode
+    assert replay.config.replay_mode
