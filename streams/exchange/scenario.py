@@ -13,6 +13,7 @@ from typing import Any
 
 from streams.decimals import q
 from streams.events import derive_event_id, envelope
+from streams.orders.positions import position_report
 from streams.runtime.processor import Record
 
 Number = Decimal | int | str
@@ -168,8 +169,18 @@ def venue_event(
         "reason": None,
         "order_status": order_status,
         "average_price": None,
+        "position_quantity": None,
     }
     return Record(topic="order.event", key=str(command["account"]), value=value)
+
+
+def position_answer(
+    command: dict[str, Any], positions: dict[str, Number], at: datetime | None = None
+) -> list[Record]:
+    """A venue's POSITION report (ending with the ``*`` marker) for an order.command POSITIONS."""
+    held = {instrument: q(quantity) for instrument, quantity in positions.items()}
+    values = position_report(command, held, agent="scenario", at=at)
+    return [Record(topic="order.event", key=str(command["account"]), value=v) for v in values]
 
 
 def pnl_update(

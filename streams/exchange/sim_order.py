@@ -82,6 +82,7 @@ class SimOrder:
             "reason": reason,
             "order_status": self.status.value,
             "average_price": self.average_price,
+            "position_quantity": None,
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -154,4 +155,5 @@ def unknown_order_event(
         "reason": reason,
         "order_status": OrderStatus.UNKNOWN.value,
         "average_price": None,
+        "position_quantity": None,
     }

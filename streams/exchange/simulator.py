@@ -4,10 +4,12 @@
 then matched against the prints of ``md.tick`` (trades) or ``md.bar`` (``fill_on``) whose time
 is at or after its activation, in arrival order of orders: each print's volume x
 ``max_volume_share`` is shared by the orders it fills. CANCEL cancels an open order (a refused
-cancel answers STATUS), QUERY answers STATUS. IOC fills what the first print allows and expires
-the rest; FOK fills completely on the first print or expires; DAY expires at the first print at
-or after the next UTC midnight. Trade ids and event ids derive from the order and fill number,
-so the same input gives the same output (docs/exchange.md). The last prints of every
+cancel answers STATUS), QUERY answers STATUS, POSITIONS (for this venue) answers the account's
+net filled positions (:func:`streams.orders.positions.position_report`). IOC fills what the
+first print allows and expires the rest; FOK fills completely on the first print or expires;
+DAY expires at the first print at or after the next UTC midnight. Trade ids and event ids
+derive from the order and fill number, so the same input gives the same output
+(docs/exchange.md). The last prints of every
 instrument are kept (:mod:`streams.exchange.recent`): an order that arrives after prints at or
 after its activation trades on them as if it had been there, so fills do not depend on the
 arrival order of commands and market data.
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any, ClassVar, Final
 
 from streams.decimals import ZERO, q
@@ -29,6 +32,7 @@ from streams.exchange.matching import Print, fee, fill_price, reach
 from streams.exchange.recent import RecentPrint, RecentPrints, reduced_cause
 from streams.exchange.sim_order import SimOrder, unknown_order_event
 from streams.orders.lifecycle import CommandKind, EventKind, OrderStatus
+from streams.orders.positions import position_report, signed
 from streams.runtime.processor import Output, Processor, Record
 
 COMMAND_TOPIC: Final = "order.command"
@@ -51,6 +55,13 @@ SIM_EXCHANGE_STATE_SCHEMA: Final[dict[str, Any]] = {
         },
         {"name": "late_matches", "type": "long", "default": 0},
         {"name": "late_orders_beyond_buffer", "type": "long", "default": 0},
+        {
+            "name": "positions",
+            "type": "string",
+            "default": "",
+            "doc": "JSON [[account, instrument, net], ...]: net filled position (long > 0); "
+            "empty in snapshots from before it was kept (rebuilt from the orders)",
+        },
     ],
 }
 
@@ -79,6 +90,8 @@ class SimExchange(Processor):
         """Buffered prints matched by orders that arrived after them."""
         self.late_orders_beyond_buffer = 0
         """Orders activated before prints the buffer had already evicted."""
+        self.positions: dict[tuple[str, str], Decimal] = {}
+        """Net filled position per (account, instrument): long > 0."""
 
     # -- dispatch --------------------------------------------------------------------------
 
@@ -114,9 +127,19 @@ class SimExchange(Processor):
     def command(self, command: dict[str, Any]) -> list[dict[str, Any]]:
         """Handle one order.command value; returns order.event values."""
         kind = CommandKind(command["command"])
+        at = command["envelope"]["event_time"] + timedelta(milliseconds=self.config.latency_ms)
+        if kind is CommandKind.POSITIONS:
+            if command["venue"] != self.config.venue:
+                return []  # another venue's account: not ours to report
+            account = str(command["account"])
+            return position_report(command, self.positions_of(account), agent=self.name, at=at)
+        return self._order_command(kind, command, at)
+
+    def _order_command(
+        self, kind: CommandKind, command: dict[str, Any], at: datetime
+    ) -> list[dict[str, Any]]:
         coid = str(command["client_order_id"])
         cause = command["envelope"]
-        at = cause["event_time"] + timedelta(milliseconds=self.config.latency_ms)
         known = self.open.get(coid) or self.closed.get(coid)
         if kind is CommandKind.NEW:
             if known is not None:
@@ -252,6 +275,7 @@ class SimExchange(Processor):
             )
             order.filled = q(order.filled + capacity)
             order.notional = q(order.notional + capacity * price)
+            self._book(order, capacity)
             if not unlimited:
                 recent.available = q(recent.available - capacity)
             done = order.filled >= order.quantity
@@ -306,6 +330,14 @@ class SimExchange(Processor):
     def open_orders(self) -> list[SimOrder]:
         return list(self.open.values())
 
+    def positions_of(self, account: str) -> dict[str, Decimal]:
+        """Net filled position per instrument of ``account`` (long > 0; flat ones included)."""
+        return {i: p for (a, i), p in self.positions.items() if a == account}
+
+    def _book(self, order: SimOrder, quantity: Decimal) -> None:
+        key = (order.account, order.instrument)
+        self.positions[key] = q(self.positions.get(key, ZERO) + signed(order.side, quantity))
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "open_orders": json.dumps([o.to_json() for o in self.open.values()]),
@@ -314,6 +346,10 @@ class SimExchange(Processor):
             "recent_prints": json.dumps(self.recent.to_json()),
             "late_matches": self.late_matches,
             "late_orders_beyond_buffer": self.late_orders_beyond_buffer,
+            "positions": json.dumps(
+                [[a, i, str(p)] for (a, i), p in sorted(self.positions.items())],
+                separators=(",", ":"),
+            ),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -326,3 +362,10 @@ class SimExchange(Processor):
         self.recent = RecentPrints.from_json(self.config.recent_prints, recent)
         self.late_matches = int(state.get("late_matches") or 0)
         self.late_orders_beyond_buffer = int(state.get("late_orders_beyond_buffer") or 0)
+        kept = state.get("positions") or ""
+        self.positions = {}
+        if kept:
+            self.positions = {(a, i): q(p) for a, i, p in json.loads(kept)}
+        else:  # an older snapshot: rebuild from the orders it kept
+            for order in [*opened, *closed]:
+                self._book(order, order.filled)

@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     REJECTED = "REJECTED"
     EXPIRED = "EXPIRED"
     STATUS = "STATUS"
+    POSITION = "POSITION"
+    """The venue's net position of an account in one instrument (answer to POSITIONS)."""
 
 
 class CommandKind(StrEnum):
@@ -60,6 +62,8 @@ class CommandKind(StrEnum):
     NEW = "NEW"
     CANCEL = "CANCEL"
     QUERY = "QUERY"
+    POSITIONS = "POSITIONS"
+    """Ask the venue for an account's net positions (answered by POSITION events)."""
 
 
 OPEN_STATUSES: Final = frozenset(

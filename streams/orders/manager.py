@@ -8,7 +8,9 @@
 * ``system.control`` KILL cancels the scope's open orders and refuses its new approvals until
   RESUME; CLEAR_HALT GLOBAL lifts a reconciliation refusal (the operator's override).
 * :meth:`on_timer` queries orders not acknowledged within ``ack_timeout_seconds`` and drives
-  reconciliation after :meth:`restore` (:mod:`streams.orders.reconciliation`).
+  reconciliation after :meth:`restore` (:mod:`streams.orders.reconciliation`): open orders
+  (QUERY -> STATUS) and net positions per account (POSITIONS -> POSITION, compared with the
+  ledger of booked fills, :mod:`streams.orders.positions`).
 * Replay mode: commands to venues that are not simulated are suppressed and counted.
 """
 
@@ -32,7 +34,19 @@ from streams.orders.lifecycle import (
     next_status,
 )
 from streams.orders.managed_order import ManagedOrder
-from streams.orders.reconciliation import Reconciliation, TradingMode, compare
+from streams.orders.positions import (
+    ALL,
+    PositionLedger,
+    compare_positions,
+    positions_command,
+    positions_request_id,
+)
+from streams.orders.reconciliation import (
+    PositionMismatch,
+    Reconciliation,
+    TradingMode,
+    compare,
+)
 from streams.risk.controls import scope_key
 from streams.runtime.processor import Output, Processor, Record
 
@@ -51,6 +65,13 @@ ORDER_MANAGER_STATE_SCHEMA: Final[dict[str, Any]] = {
         {"name": "kills", "type": {"type": "array", "items": "string"}},
         {"name": "reconciliation", "type": "string", "doc": "JSON reconciliation progress"},
         {"name": "counters", "type": {"type": "map", "values": "long"}},
+        {
+            "name": "positions",
+            "type": "string",
+            "default": "",
+            "doc": "JSON [[account, venue, instrument, net], ...] of booked fills; empty in "
+            "snapshots from before it was kept (rebuilt from the orders)",
+        },
     ],
 }
 
@@ -82,6 +103,8 @@ class OrderManager(Processor):
         self.orders: dict[str, ManagedOrder] = {}
         self.kills: set[str] = set()
         self.reconciliation = Reconciliation()
+        self.ledger = PositionLedger()
+        """Net position per (account, venue, instrument) of every fill booked."""
         self.counters: Counter[str] = Counter()
         self._recovered = False
         """Set by :meth:`restore` (not part of the state): reconcile before trading."""
@@ -120,7 +143,8 @@ class OrderManager(Processor):
             for order in self.open_orders():
                 if not order.held:
                     outputs.extend(self._query(order, now))
-            recon.start(now, self.config.reconcile_timeout_seconds, queried)
+            requests = self._request_positions(now, outputs)
+            recon.start(now, self.config.reconcile_timeout_seconds, queried, requests)
         elif recon.mode is TradingMode.ACTIVE:
             timeout = timedelta(seconds=self.config.ack_timeout_seconds)
             for order in self.open_orders():
@@ -196,6 +220,25 @@ class OrderManager(Processor):
             order, CommandKind.QUERY, discriminator=f"QUERY:{order.queries}", at=now
         )
 
+    def _request_positions(
+        self, now: datetime, outputs: list[Output]
+    ) -> dict[str, tuple[str, str]]:
+        """POSITIONS for every (account, venue) we booked fills at or hold open orders at."""
+        known = self.ledger.accounts() | {
+            (o.account, o.venue) for o in self.open_orders() if not o.held
+        }
+        requests: dict[str, tuple[str, str]] = {}
+        for account, venue in sorted(known):
+            if self.config.replay_mode and venue not in self.config.simulated_venues:
+                self.counters["suppressed_commands"] += 1
+                continue
+            rid = positions_request_id(account, venue, self.counters["reconciliations"])
+            requests[rid] = (account, venue)
+            value = positions_command(account, venue, rid, now, self.name)
+            self.counters["commands_positions"] += 1
+            outputs.append(Output(COMMAND_TOPIC, account, value))
+        return requests
+
     def _command(
         self,
         order: ManagedOrder,
@@ -235,11 +278,13 @@ class OrderManager(Processor):
     # -- venue events ----------------------------------------------------------------------
 
     def _on_event(self, event: dict[str, Any]) -> list[Output]:
+        kind = EventKind(event["kind"])
+        if kind is EventKind.POSITION:
+            return self._on_position(event)
         order = self.orders.get(str(event["client_order_id"]))
         if order is None:
             self.counters["unknown_order_events"] += 1
             return []
-        kind = EventKind(event["kind"])
         order.held = False  # the venue has it: a held copy must not be sent again
         if kind is EventKind.STATUS:
             return self._on_status(order, event)
@@ -255,7 +300,9 @@ class OrderManager(Processor):
         if kind in FILL_KINDS:
             if event.get("trade_id") is not None:
                 order.trade_ids.append(str(event["trade_id"]))
-            order.filled = q(order.filled + q(event["fill_quantity"] or 0))
+            fill = q(event["fill_quantity"] or 0)
+            order.filled = q(order.filled + fill)
+            self._book(order, fill)
             if order.filled > order.quantity:
                 order.overfilled = True
                 self.counters["overfills"] += 1
@@ -270,6 +317,7 @@ class OrderManager(Processor):
         outputs: list[Output] = []
         if result.missed_fill > 0:
             order.filled = q(order.filled + result.missed_fill)
+            self._book(order, result.missed_fill)
             self.counters["reconciled_fills"] += 1
         if result.new_status is not None:
             order.status = result.new_status
@@ -279,8 +327,43 @@ class OrderManager(Processor):
             self.counters["resubmitted_orders"] += 1
             outputs.extend(self._submit(order))
         self.reconciliation.answered(order.client_order_id, result.mismatch, at)
+        self._compare_positions()
         outputs.extend(self._settle(at))
         return outputs
+
+    def _book(self, order: ManagedOrder, quantity: Any) -> None:
+        self.ledger.book(order.account, order.venue, order.instrument, order.side, quantity)
+
+    def _on_position(self, event: dict[str, Any]) -> list[Output]:
+        """One line of a venue's position report (the ``*`` line ends it)."""
+        request = self.reconciliation.position_requests.get(str(event["client_order_id"]))
+        if request is None or request.complete:
+            self.counters["unsolicited_position_reports"] += 1
+            return []
+        instrument = str(event["instrument"])
+        if instrument == ALL:
+            request.complete = True
+        else:
+            request.positions[instrument] = q(event.get("position_quantity") or 0)
+        self._compare_positions()
+        return self._settle(event["envelope"]["event_time"])
+
+    def _compare_positions(self) -> None:
+        """Compare the venue's reports with the ledger once all are in and orders answered."""
+        reports = self.reconciliation.reports_to_compare()
+        if not reports:
+            return
+        mismatches: list[PositionMismatch] = []
+        for report in reports:
+            ours = self.ledger.of(report.account, report.venue)
+            found = compare_positions(report.account, report.venue, ours, report.positions)
+            for instrument, (theirs, message) in found.items():
+                mismatches.append(
+                    PositionMismatch(report.account, report.venue, instrument, theirs, message)
+                )
+        self.counters["reconciled_positions"] += len(reports)
+        self.counters["position_mismatches"] += len(mismatches)
+        self.reconciliation.positions_compared(mismatches)
 
     def _settle(self, now: datetime) -> list[Output]:
         started = self.reconciliation.settle(now, self.config.reconcile_timeout_seconds)
@@ -304,6 +387,8 @@ class OrderManager(Processor):
             self.kills.discard(key)
         elif command == "CLEAR_HALT" and key == "GLOBAL" and self.mode is TradingMode.REFUSING:
             self.counters["operator_overrides"] += 1
+            for m in self.reconciliation.position_mismatches:  # accept the venue's positions
+                self.ledger.adopt(m.account, m.venue, m.instrument, m.venue_position)
             self.reconciliation.override()
             return self._settle(control["envelope"]["event_time"])
         return []
@@ -333,6 +418,7 @@ class OrderManager(Processor):
             "kills": sorted(self.kills),
             "reconciliation": self.reconciliation.to_json(),
             "counters": dict(sorted(self.counters.items())),
+            "positions": self.ledger.to_json(),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -342,6 +428,11 @@ class OrderManager(Processor):
         self.kills = set(state["kills"])
         self.reconciliation = Reconciliation.from_json(state["reconciliation"])
         self.counters = Counter({k: int(v) for k, v in state["counters"].items()})
+        kept = state.get("positions") or ""
+        self.ledger = PositionLedger.from_json(kept) if kept else PositionLedger()
+        if not kept:  # an older snapshot: rebuild from the orders it kept
+            for order in orders:
+                self._book(order, order.filled)
         self._recovered = True
 
     def _begin_if_recovered(self) -> None:
@@ -349,6 +440,7 @@ class OrderManager(Processor):
         if not self._recovered:
             return
         self._recovered = False
-        if self.reconciliation.mode is not TradingMode.REFUSING and self.open_orders():
+        known = self.open_orders() or self.ledger.accounts()
+        if self.reconciliation.mode is not TradingMode.REFUSING and known:
             self.reconciliation.begin()
             self.counters["reconciliations"] += 1

@@ -18,6 +18,7 @@ from streams.events import caused_by, derive_event_id
 from streams.exchange.market_data import last_price
 from streams.exchange.sim_order import SimOrder, unknown_order_event
 from streams.orders.lifecycle import EventKind, OrderStatus
+from streams.orders.positions import signed
 
 PAPER: Final = "PAPER"
 _BPS: Final = Decimal(10_000)
@@ -31,6 +32,7 @@ class PaperVenue:
         self._fee_bps = fee_bps
         self._orders: dict[str, SimOrder] = {}
         self._prices: dict[str, tuple[Decimal, dict[str, Any]]] = {}
+        self._positions: dict[tuple[str, str], Decimal] = {}
 
     @property
     def venue(self) -> str:
@@ -120,6 +122,9 @@ class PaperVenue:
                 events.append(self._status(order, cause, None))
         return events
 
+    def positions(self, account: str) -> dict[str, Decimal]:
+        return {i: p for (a, i), p in self._positions.items() if a == account}
+
     def _try_fill(
         self, order: SimOrder, cause: dict[str, Any], at: datetime
     ) -> list[dict[str, Any]]:
@@ -133,6 +138,8 @@ class PaperVenue:
         quantity = order.leaves
         order.fills += 1
         order.filled = q(order.filled + quantity)
+        key = (order.account, order.instrument)
+        self._positions[key] = q(self._positions.get(key, q(0)) + signed(order.side, quantity))
         order.notional = q(order.notional + quantity * price)
         order.status = OrderStatus.FILLED
         trade_id = f"{self._venue}-T-{derive_event_id(order.client_order_id, order.fills)}"

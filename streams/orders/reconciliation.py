@@ -12,9 +12,15 @@ order as we know it (:func:`compare`):
 * anything else (the venue filled *less* than we booked, an order we saw acknowledged is
   unknown there, an order we closed is open there) is a **mismatch**.
 
-A query unanswered, or a mismatch unresolved, ``reconcile_timeout`` after it began puts the
-manager in REFUSING: no new orders, with the reason as a :class:`ReconciliationError` text
-(``refusal``) for the agent's log and readiness endpoint.
+Positions too (:mod:`streams.orders.positions`): the manager asks the venue for the net
+positions of every (account, venue) it knows (order.command POSITIONS) and, once every report
+is complete and every order query answered (so the fills those answers book count), compares
+them with its own ledger. Equal -> fine; different -> a **position mismatch**, which puts the
+manager in REFUSING at once (a later order event cannot explain a point-in-time report).
+
+A query or position report unanswered, or an order mismatch unresolved, ``reconcile_timeout``
+after it began puts the manager in REFUSING: no new orders, with the reason as a
+:class:`ReconciliationError` text (``refusal``) for the agent's log and readiness endpoint.
 """
 
 from __future__ import annotations
@@ -78,6 +84,52 @@ def compare(order: ManagedOrder, report: dict[str, Any]) -> Comparison:
 
 
 @dataclass(slots=True)
+class PositionRequest:
+    """One POSITIONS request: whose positions, and the venue's report so far."""
+
+    account: str
+    venue: str
+    positions: dict[str, Decimal] = field(default_factory=dict)
+    complete: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "venue": self.venue,
+            "positions": {i: str(p) for i, p in sorted(self.positions.items())},
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PositionRequest:
+        return cls(
+            account=data["account"],
+            venue=data["venue"],
+            positions={i: q(p) for i, p in data["positions"].items()},
+            complete=bool(data["complete"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PositionMismatch:
+    """A net position the venue reports differently from our booked fills."""
+
+    account: str
+    venue: str
+    instrument: str
+    venue_position: Decimal
+    message: str
+
+    def to_json(self) -> list[str]:
+        return [self.account, self.venue, self.instrument, str(self.venue_position), self.message]
+
+    @classmethod
+    def from_json(cls, data: list[str]) -> PositionMismatch:
+        account, venue, instrument, position, message = data
+        return cls(account, venue, instrument, q(position), message)
+
+
+@dataclass(slots=True)
 class Reconciliation:
     """Progress of a reconciliation and any mismatch still open."""
 
@@ -87,20 +139,49 @@ class Reconciliation:
     mismatches: dict[str, str] = field(default_factory=dict)
     mismatch_since: datetime | None = None
     refusal: str | None = None
+    position_requests: dict[str, PositionRequest] = field(default_factory=dict)
+    """POSITIONS request id -> the report so far; dropped once compared."""
+    position_mismatches: list[PositionMismatch] = field(default_factory=list)
 
     def begin(self) -> None:
         """Start a reconciliation (after a restore): queries go out at the next timer."""
         self.mode = TradingMode.RECONCILING
         self.awaiting = set()
         self.deadline = None
+        self.position_requests = {}
 
     @property
     def pending_start(self) -> bool:
         return self.mode is TradingMode.RECONCILING and self.deadline is None
 
-    def start(self, now: datetime, timeout_seconds: float, queried: set[str]) -> None:
+    def start(
+        self,
+        now: datetime,
+        timeout_seconds: float,
+        queried: set[str],
+        requests: dict[str, tuple[str, str]] | None = None,
+    ) -> None:
+        """Queries (client order ids) and POSITIONS requests (id -> (account, venue)) sent."""
         self.awaiting = set(queried)
+        self.position_requests = {
+            rid: PositionRequest(account, venue)
+            for rid, (account, venue) in (requests or {}).items()
+        }
         self.deadline = now + timedelta(seconds=timeout_seconds)
+
+    @property
+    def positions_awaiting(self) -> list[PositionRequest]:
+        return [r for r in self.position_requests.values() if not r.complete]
+
+    def reports_to_compare(self) -> list[PositionRequest]:
+        """Every report, once all are complete and no order query is unanswered; else none."""
+        if self.awaiting or self.positions_awaiting:
+            return []
+        return list(self.position_requests.values())
+
+    def positions_compared(self, mismatches: list[PositionMismatch]) -> None:
+        self.position_requests = {}
+        self.position_mismatches = list(mismatches)
 
     def answered(self, coid: str, mismatch: str | None, at: datetime) -> None:
         self.awaiting.discard(coid)
@@ -115,19 +196,23 @@ class Reconciliation:
         """Move between modes as answers and time allow; True if trading just (re)started."""
         if not self.mismatches:
             self.mismatch_since = None
-        if self.mode is TradingMode.RECONCILING and not self.awaiting and not self.mismatches:
+        clear = not (
+            self.awaiting or self.mismatches or self.position_requests or self.position_mismatches
+        )
+        if self.mode is TradingMode.RECONCILING and clear:
             if self.deadline is None:
                 return False
             self._activate()
             return True
-        if self.mode is TradingMode.REFUSING and not self.awaiting and not self.mismatches:
+        if self.mode is TradingMode.REFUSING and clear:
             self._activate()
             return True
-        overdue = self.deadline is not None and now >= self.deadline and bool(self.awaiting)
+        unanswered = bool(self.awaiting) or bool(self.positions_awaiting)
+        overdue = self.deadline is not None and now >= self.deadline and unanswered
         stale = self.mismatch_since is not None and now >= self.mismatch_since + timedelta(
             seconds=timeout_seconds
         )
-        if overdue or stale:
+        if overdue or stale or self.position_mismatches:
             self.mode = TradingMode.REFUSING
             self.refusal = self._message()
         return False
@@ -136,6 +221,8 @@ class Reconciliation:
         """An operator accepts the venue's view (CLEAR_HALT GLOBAL): trade again."""
         self.awaiting.clear()
         self.mismatches.clear()
+        self.position_requests.clear()
+        self.position_mismatches.clear()
         self._activate()
 
     def error(self) -> ReconciliationError | None:
@@ -157,9 +244,14 @@ class Reconciliation:
                 f"no answer from the venue for {len(self.awaiting)} open order(s): "
                 + ", ".join(sorted(self.awaiting))
             )
+        parts.extend(
+            f"no position report from the venue for account {r.account} at {r.venue}"
+            for r in self.positions_awaiting
+        )
         parts.extend(self.mismatches[c] for c in sorted(self.mismatches))
+        parts.extend(m.message for m in self.position_mismatches)
         return (
-            "order manager refuses new orders: orders disagree with the venue; "
+            "order manager refuses new orders: orders or positions disagree with the venue; "
             + "; ".join(parts)
             + ". Fix the venue or book by hand, then send system.control CLEAR_HALT GLOBAL."
         )
@@ -175,6 +267,10 @@ class Reconciliation:
                 if self.mismatch_since is None
                 else to_micros(self.mismatch_since),
                 "refusal": self.refusal,
+                "position_requests": {
+                    rid: r.to_json() for rid, r in sorted(self.position_requests.items())
+                },
+                "position_mismatches": [m.to_json() for m in self.position_mismatches],
             },
             separators=(",", ":"),
         )
@@ -191,4 +287,11 @@ class Reconciliation:
             if data["mismatch_since"] is None
             else from_micros(data["mismatch_since"]),
             refusal=data["refusal"],
+            position_requests={
+                rid: PositionRequest.from_json(r)
+                for rid, r in data.get("position_requests", {}).items()
+            },
+            position_mismatches=[
+                PositionMismatch.from_json(m) for m in data.get("position_mismatches", [])
+            ],
         )

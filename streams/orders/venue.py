@@ -12,6 +12,7 @@ Implementations here: :class:`SimulatedVenue` (the simulated exchange, in proces
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Protocol
 
 from streams.errors import ProcessingError
@@ -19,6 +20,7 @@ from streams.events import derive_event_id, envelope
 from streams.exchange.config import ExchangeConfig
 from streams.exchange.simulator import SimExchange
 from streams.orders.lifecycle import CommandKind, EventKind
+from streams.orders.positions import position_report
 from streams.runtime.processor import Record
 
 
@@ -51,6 +53,10 @@ class VenuePort(Protocol):
         """A STATUS event for every open order (reconciliation on start)."""
         ...
 
+    def positions(self, account: str) -> dict[str, Decimal]:
+        """Net filled position of ``account`` per instrument (long > 0) at this venue."""
+        ...
+
 
 def dispatch(port: VenuePort, command: dict[str, Any]) -> list[dict[str, Any]]:
     """Route an order.command value to the port method for its kind."""
@@ -59,6 +65,11 @@ def dispatch(port: VenuePort, command: dict[str, Any]) -> list[dict[str, Any]]:
         return port.submit(command)
     if kind is CommandKind.CANCEL:
         return port.cancel(command)
+    if kind is CommandKind.POSITIONS:
+        if command["venue"] != port.venue:
+            return []
+        positions = port.positions(str(command["account"]))
+        return position_report(command, positions, agent=port.venue.lower())
     return port.query(command)
 
 
@@ -97,6 +108,9 @@ class SimulatedVenue:
             )
             events.append(order.event(env, EventKind.STATUS))
         return events
+
+    def positions(self, account: str) -> dict[str, Decimal]:
+        return self.exchange.positions_of(account)
 
     def feed(self, topic: str, value: dict[str, Any]) -> list[dict[str, Any]]:
         """Match on one md.tick or md.bar value; returns the fills and expiries it causes."""

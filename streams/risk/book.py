@@ -111,8 +111,10 @@ class RiskBook:
 
     def apply_order_event(self, value: dict[str, Any]) -> None:
         """Book a venue event: fills move the position, closing events close the order."""
-        coid = str(value["client_order_id"])
         kind = EventKind(value["kind"])
+        if kind is EventKind.POSITION:
+            return  # a venue's position report (reconciliation), not about an order
+        coid = str(value["client_order_id"])
         cumulative = q(value["cumulative_quantity"])
         key: PositionKey = (str(value["account"]), str(value["strategy"]), str(value["instrument"]))
         sign = side_sign(str(value["side"]))

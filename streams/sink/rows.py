@@ -225,6 +225,8 @@ def _order_event(event: Event, run_id: str) -> list[TableRow]:
     e = event
     time = e["envelope"]["event_time"]
     kind = e["kind"]
+    if kind == "POSITION":
+        return []  # a venue's position report for reconciliation: no order, nothing to store
     rows = [
         _row(
             ORDER_EVENTS,

@@ -265,6 +265,7 @@ class SampleMarket:
                     "reason": None,
                     "order_status": None,
                     "average_price": None,
+                    "position_quantity": None,
                 }
             )
             if fill:

@@ -144,6 +144,11 @@ def _chain_run(crash_at: int | None) -> InProcessChain:
 def test_an_order_manager_restored_mid_stream_ends_like_an_uninterrupted_run() -> None:
     whole, crashed = _chain_run(crash_at=None), _chain_run(crash_at=230)
     assert crashed.manager.counters["reconciliations"] == 1
+    # positions were reconciled with the venue too, and agreed
+    assert crashed.manager.counters["reconciled_positions"] >= 1
+    assert crashed.manager.counters["position_mismatches"] == 0
+    assert crashed.manager.refusal() is None
+    assert crashed.manager.ledger.positions == whole.manager.ledger.positions
     news = Counter(
         r.value["client_order_id"]
         for r in crashed.outputs

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from streams.decimals import q
 from streams.errors import ProcessingError
-from streams.exchange.scenario import control, decision, venue_event
+from streams.exchange.scenario import control, decision, position_answer, venue_event
 from streams.orders.lifecycle import OrderStatus, client_order_id
 from streams.orders.manager import OrderManager
+from streams.orders.reconciliation import TradingMode
 from streams.runtime.harness import Harness
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
@@ -276,8 +277,15 @@ def test_continuing_after_restore_equals_an_uninterrupted_run(
     ]
     for record in settle:
         assert whole.process(record) == halves.process(record) == []
-    halves.state()  # every order is closed: nothing to reconcile after the restore
+    halves.state()  # every order is closed; the position is reconciled after the restore
+    assert whole.advance(1.0) == []
+    (positions,) = halves.advance(1.0)
+    assert positions.value["command"] == "POSITIONS"
+    for record in position_answer(positions.value, {"BTC-USD": 10}):
+        assert halves.process(record) == []
+    assert _manager(halves).mode is TradingMode.ACTIVE
     rest = [decision(at=T0, number=1), decision(at=T0, number=2, side="SELL"), first]
     for record in rest:
         assert whole.process(record) == halves.process(record)
-    assert whole.state() == halves.state()
+    a, b = whole.state(), halves.state()
+    assert (a["orders"], a["positions"]) == (b["orders"], b["positions"])

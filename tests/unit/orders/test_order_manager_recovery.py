@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from streams.decimals import q
 from streams.errors import ReconciliationError
-from streams.exchange.scenario import control, decision, venue_event
+from streams.exchange.scenario import control, decision, position_answer, venue_event
 from streams.orders.lifecycle import OrderStatus
 from streams.orders.manager import OrderManager
 from streams.orders.reconciliation import TradingMode
@@ -34,6 +34,17 @@ def _commands(outputs: list[Output]) -> list[tuple[str, str]]:
 
 def _at(seconds: float) -> datetime:
     return START + timedelta(seconds=seconds)
+
+
+def _answer_positions(
+    harness: Harness, sent: list[Output], positions: dict[str, Any]
+) -> list[Output]:
+    """Answer the POSITIONS command among ``sent`` with ``positions``; the manager's outputs."""
+    (command,) = [o.value for o in sent if o.value["command"] == "POSITIONS"]
+    outputs: list[Output] = []
+    for record in position_answer(command, positions):
+        outputs.extend(harness.process(record))
+    return outputs
 
 
 def _open_order(harness: Harness, number: int, at: float) -> dict[str, Any]:
@@ -96,11 +107,17 @@ def test_reconciliation_books_fills_and_closes_the_venue_reports(
     assert harness.process(decision(at=_at(0.3), number=1)) == []
     assert _mode(harness) is TradingMode.RECONCILING
     queries = harness.advance(1.0)
-    assert _commands(queries) == [("QUERY", cmd["client_order_id"])]
+    assert _commands(queries)[0] == ("QUERY", cmd["client_order_id"])
+    assert [c for c, _ in _commands(queries)] == ["QUERY", "POSITIONS"]
     # while we were down the order filled completely at the venue
-    released = harness.process(
-        venue_event(cmd, "STATUS", _at(1.5), cumulative=10, order_status="FILLED", number=2)
+    assert (
+        harness.process(
+            venue_event(cmd, "STATUS", _at(1.5), cumulative=10, order_status="FILLED", number=2)
+        )
+        == []
     )
+    # the venue's position includes the missed fill, which the STATUS answer booked
+    released = _answer_positions(harness, queries, {"BTC-USD": 10})
     manager = _manager(harness)
     order = manager.orders[cmd["client_order_id"]]
     assert (order.status, order.filled) == (OrderStatus.FILLED, q(10))
@@ -115,7 +132,7 @@ def test_an_unanswered_reconciliation_refuses_trading_with_a_clear_message(
     make_manager: Callable[..., Harness],
 ) -> None:
     harness, cmd = _restored_with_open_order(make_manager)
-    harness.advance(1.0)  # the timer at 1 s queries; answers are due by 11 s
+    sent = harness.advance(1.0)  # the timer at 1 s queries; answers are due by 11 s
     assert harness.advance(9.5) == []  # timers up to 10 s
     assert _mode(harness) is TradingMode.RECONCILING
     harness.advance(0.5)  # the timer at 11 s
@@ -127,10 +144,13 @@ def test_an_unanswered_reconciliation_refuses_trading_with_a_clear_message(
     assert "no answer from the venue" in str(error)
     assert harness.process(decision(at=_at(12), number=5)) == []
     assert manager.counters["refused_approvals"] == 1
-    # a late answer resolves it; trading resumes
+    assert "no position report from the venue for account acc at SIM" in str(error)
+    # late answers resolve it; trading resumes
     harness.process(
         venue_event(cmd, "STATUS", _at(13), cumulative=4, order_status="PARTIALLY_FILLED", number=3)
     )
+    assert _mode(harness) is TradingMode.REFUSING  # the positions are still unanswered
+    _answer_positions(harness, sent, {"BTC-USD": 4})
     assert _mode(harness) is TradingMode.ACTIVE
     assert [c for c, _ in _commands(harness.process(decision(at=_at(14), number=6)))] == ["NEW"]
 
@@ -139,12 +159,13 @@ def test_a_venue_reporting_fewer_fills_is_a_mismatch_until_an_operator_clears(
     make_manager: Callable[..., Harness],
 ) -> None:
     harness, cmd = _restored_with_open_order(make_manager)
-    harness.advance(1.0)
+    sent = harness.advance(1.0)
     harness.process(
         venue_event(
             cmd, "STATUS", _at(1.5), cumulative=2, order_status="PARTIALLY_FILLED", number=2
         )
     )
+    _answer_positions(harness, sent, {"BTC-USD": 4})  # positions agree; the order does not
     manager = _manager(harness)
     assert _mode(harness) is TradingMode.RECONCILING
     harness.advance(9.5)  # timers up to 11 s: the mismatch (seen at 1.5 s) is 9.5 s old
@@ -163,10 +184,11 @@ def test_an_order_the_venue_never_got_is_submitted_again(
     harness = make_manager(ack_timeout_seconds=3600.0)
     cmd = _open_order(harness, 0, at=0.0)
     harness.state()
-    harness.advance(1.0)
+    sent = harness.advance(1.0)
     again = harness.process(venue_event(cmd, "STATUS", _at(1.5), order_status="UNKNOWN"))
     assert _commands(again) == [("NEW", cmd["client_order_id"])]
     assert again[0].value["envelope"]["event_id"] != cmd["envelope"]["event_id"]
+    assert _answer_positions(harness, sent, {}) == []
     assert _mode(harness) is TradingMode.ACTIVE
 
 

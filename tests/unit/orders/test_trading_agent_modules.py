@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streams.agents import order_manager, pnl, risk_gate, sim_exchange
 from streams.errors import ConfigError
-from streams.exchange.scenario import decision, venue_event
+from streams.exchange.scenario import decision, position_answer, venue_event
 from streams.exchange.simulator import SimExchange
 from streams.orders.manager import OrderManager
 from streams.pnl.processor import PnlProcessor
@@ -86,10 +86,13 @@ def test_the_agent_logs_when_the_order_manager_starts_and_stops_refusing(
     command = manager.process(decision(at=start))[0].value
     manager.restore(manager.snapshot())  # as after a crash: reconcile the open order
     with caplog.at_level(logging.INFO, logger="streams.agents.order_manager"):
-        manager.on_timer(start + timedelta(seconds=1))  # queries the venue
+        sent = manager.on_timer(start + timedelta(seconds=1))  # queries the venue
         manager.on_timer(start + timedelta(seconds=12))  # no answer within 10 s
         manager.on_timer(start + timedelta(seconds=13))  # no repeated log
         manager.process(venue_event(command, "STATUS", start, order_status="ACKNOWLEDGED"))
+        (positions,) = [o.value for o in sent if o.value["command"] == "POSITIONS"]
+        for record in position_answer(positions, {}):
+            manager.process(record)
     messages = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert len(messages) == 2
     assert messages[0][0] == "ERROR"

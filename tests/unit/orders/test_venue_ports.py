@@ -11,6 +11,7 @@ from streams.errors import ProcessingError
 from streams.exchange.config import parse_exchange_config
 from streams.exchange.scenario import order_command, trade_tick
 from streams.orders.paper_venue import PaperVenue
+from streams.orders.positions import ALL, positions_command
 from streams.orders.venue import SimulatedVenue, VenuePort, dispatch
 
 T0 = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
@@ -95,3 +96,30 @@ def test_paper_cancel_and_query() -> None:
     unknown = port.query(order_command("QUERY", "nope", T0).value)
     assert unknown[0]["order_status"] == "UNKNOWN"
     assert port.query(order_command("QUERY", "c1", T0).value)[0]["order_status"] == "CANCELED"
+
+
+def _positions(port: VenuePort, account: str, at: datetime) -> list[tuple[object, object]]:
+    command = positions_command(account, port.venue, f"POS-{account}", at, "test")
+    return [(e["instrument"], e["position_quantity"]) for e in dispatch(port, command)]
+
+
+def test_the_simulated_venue_reports_net_positions() -> None:
+    port = SimulatedVenue()
+    dispatch(port, order_command("NEW", "c1", T0, quantity=10).value)
+    dispatch(port, order_command("NEW", "c2", T0, quantity=3, side="SELL").value)
+    port.feed("md.tick", trade_tick("BTC-USD", "100", "0", T0 + timedelta(seconds=1)).value)
+    assert port.positions("acc") == {"BTC-USD": q(7)}
+    assert _positions(port, "acc", T0) == [("BTC-USD", q(7)), (ALL, None)]
+    assert _positions(port, "nobody", T0) == [(ALL, None)]
+
+
+def test_the_paper_venue_reports_net_positions() -> None:
+    port = PaperVenue()
+    port.mark("md.tick", trade_tick("BTC-USD", "250", "1", T0).value)
+    port.submit(order_command("NEW", "c1", T0, quantity=4, side="SELL").value)
+    port.submit(order_command("NEW", "c2", T0, quantity=1).value)
+    assert port.positions("acc") == {"BTC-USD": q(-3)}
+    assert _positions(port, "acc", T0) == [("BTC-USD", q(-3)), (ALL, None)]
+    # a POSITIONS command for another venue is not this port's to answer
+    other = positions_command("acc", "SIM", "POS-x", T0, "test")
+    assert dispatch(port, other) == []
