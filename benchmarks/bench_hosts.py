@@ -27,30 +27,27 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
 from streams.codec import AvroCodec
-from streams.decimals import q
 from streams.dev.broker import EmbeddedBroker
 from streams.dev.process import free_port
-from streams.events import caused_by, derive_event_id, envelope
+from streams.events import caused_by
 from streams.runtime.agent_spec import AgentSpec
 from streams.runtime.kafka_config import consumer_config, producer_config
 from streams.runtime.processor import Output, Processor, Record
 from streams.settings import Settings, load_settings
 from streams.topics.admin import create_topics
 
-from benchmarks.common import Result
+from benchmarks.common import Result, bench_tick
 
 EVENTS = 20_000
 PARTITIONS = 3
 HOPS = 15
 FAUST_STOCK_FETCH_WAIT_MS = 1500
 _ROOT = Path(__file__).resolve().parent.parent
-_START = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 
 
 class PassThrough(Processor):
@@ -77,29 +74,7 @@ AGENT = AgentSpec(
 
 
 def _tick(sequence: int) -> dict[str, Any]:
-    when = _START + timedelta(microseconds=sequence * 100)
-    return {
-        "envelope": envelope(
-            event_type="md.tick",
-            event_id=derive_event_id("bench", sequence),
-            event_time=when,
-            ingest_time=when,
-            agent="bench",
-        ),
-        "instrument": f"I{sequence % 16}",
-        "venue": "BENCH",
-        "feed": "bench",
-        "sequence": sequence,
-        "kind": "TRADE",
-        "price": q("101.25"),
-        "size": q("3"),
-        "aggressor": "BUY",
-        "trade_id": str(sequence),
-        "bid_price": None,
-        "bid_size": None,
-        "ask_price": None,
-        "ask_size": None,
-    }
+    return bench_tick(sequence, namespace="bench")
 
 
 def _produce_input(settings: Settings, codec: AvroCodec) -> None:

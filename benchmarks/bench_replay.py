@@ -26,17 +26,14 @@ import threading
 import time
 import uuid
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
 from confluent_kafka import Consumer, Producer
 from fastavro import schemaless_reader
 from streams.codec import AvroCodec, SchemaStore
-from streams.decimals import q
 from streams.dev.broker import EmbeddedBroker
 from streams.dev.process import free_port, wait_until
-from streams.events import derive_event_id, envelope
 from streams.replay.groups import GroupAdmin
 from streams.replay.rewind import apply_plan, plan_replay
 from streams.replay.targets import Target
@@ -48,13 +45,12 @@ from streams.runtime.processor import Output, Processor, Record
 from streams.settings import Settings, load_settings
 from streams.topics.admin import create_topics
 
-from benchmarks.common import Result, throughput_result
+from benchmarks.common import Result, bench_tick, throughput_result
 
 EVENTS = 60_000
 PARTITIONS = 3
 REPEATS = 2
 BATCH = 5000
-_START = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
 
 
 class ReReader(Processor):
@@ -78,29 +74,7 @@ AGENT = AgentSpec(
 
 
 def _tick(sequence: int) -> dict[str, Any]:
-    when = _START + timedelta(microseconds=sequence * 100)
-    return {
-        "envelope": envelope(
-            event_type="md.tick",
-            event_id=derive_event_id("bench-replay", sequence),
-            event_time=when,
-            ingest_time=when,
-            agent="bench",
-        ),
-        "instrument": f"I{sequence % 16}",
-        "venue": "BENCH",
-        "feed": "bench",
-        "sequence": sequence,
-        "kind": "TRADE",
-        "price": q("101.25"),
-        "size": q("3"),
-        "aggressor": "BUY",
-        "trade_id": str(sequence),
-        "bid_price": None,
-        "bid_size": None,
-        "ask_price": None,
-        "ask_size": None,
-    }
+    return bench_tick(sequence, namespace="bench-replay")
 
 
 def _produce(settings: Settings) -> None:

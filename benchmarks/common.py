@@ -12,6 +12,11 @@ import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from streams.decimals import q
+from streams.events import derive_event_id, envelope
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,3 +109,33 @@ def throughput_result(
     verdict = "within budget" if ratio >= floor else "UNDER BUDGET"
     note = f"throughput vs {what}; budget >= {floor:g}x: {verdict}"
     return Result(name, value, unit, baseline, ratio, note)
+
+
+_TICK_START = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
+
+
+def bench_tick(sequence: int, *, namespace: str = "bench") -> dict[str, Any]:
+    """A raw ``md.tick`` trade over 16 instruments, 100 us apart; ids unique per namespace."""
+    when = _TICK_START + timedelta(microseconds=sequence * 100)
+    return {
+        "envelope": envelope(
+            event_type="md.tick",
+            event_id=derive_event_id(namespace, sequence),
+            event_time=when,
+            ingest_time=when,
+            agent="bench",
+        ),
+        "instrument": f"I{sequence % 16}",
+        "venue": "BENCH",
+        "feed": "bench",
+        "sequence": sequence,
+        "kind": "TRADE",
+        "price": q("101.25"),
+        "size": q("3"),
+        "aggressor": "BUY",
+        "trade_id": str(sequence),
+        "bid_price": None,
+        "bid_size": None,
+        "ask_price": None,
+        "ask_size": None,
+    }
