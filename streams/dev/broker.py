@@ -67,10 +67,7 @@ class EmbeddedBroker:
 
     def record(self) -> PidRecord | None:
         """The pid record if the broker it names is still running, else None."""
-        record = PidRecord.read(self.pid_file)
-        if record is None or record.process() is None:
-            return None
-        return record
+        return PidRecord.running(self.pid_file)
 
     def answers(self, timeout: float = 2.0) -> bool:
         return broker_answers(self.bootstrap_servers, timeout)
@@ -79,11 +76,7 @@ class EmbeddedBroker:
         """Start the broker detached (idempotent) and wait until it answers metadata requests."""
         running = self.record()
         if running is not None:
-            if running.port != self.port:
-                raise StackError(
-                    f"the embedded broker already runs on port {running.port} "
-                    f"(pid {running.pid}), not {self.port}: run `tapewire dev down` first"
-                )
+            running.require_port(self.port, "broker")
             if not wait_until(self.answers, timeout):
                 raise StackError(
                     f"the embedded broker (pid {running.pid}) runs but does not answer"

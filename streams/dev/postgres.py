@@ -80,10 +80,7 @@ class EmbeddedPostgres:
 
     def record(self) -> PidRecord | None:
         """The pid record if the postmaster it names is still running, else None."""
-        record = PidRecord.read(self.pid_file)
-        if record is None or record.process() is None:
-            return None
-        return record
+        return PidRecord.running(self.pid_file)
 
     def answers(self, timeout: float = 2.0) -> bool:
         return database_answers(self.database_url, timeout)
@@ -92,11 +89,7 @@ class EmbeddedPostgres:
         """Start the server detached (idempotent), wait for ``SELECT 1``, create role and db."""
         running = self.record()
         if running is not None:
-            if running.port != self.port:
-                raise StackError(
-                    f"the embedded PostgreSQL already runs on port {running.port} "
-                    f"(pid {running.pid}), not {self.port}: run `tapewire dev down` first"
-                )
+            running.require_port(self.port, "PostgreSQL")
             if not wait_until(lambda: database_answers(self.admin_url), timeout):
                 raise StackError(f"the embedded PostgreSQL (pid {running.pid}) does not answer")
             self._bootstrap()

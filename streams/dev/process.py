@@ -53,6 +53,22 @@ class PidRecord:
             return None
 
     @classmethod
+    def running(cls, path: Path) -> PidRecord | None:
+        """The record in ``path`` if the process it names still runs, else None."""
+        record = cls.read(path)
+        if record is None or record.process() is None:
+            return None
+        return record
+
+    def require_port(self, port: int, what: str) -> None:
+        """Refuse to reuse a running ``what`` that listens on another port than asked."""
+        if self.port != port:
+            raise StackError(
+                f"the embedded {what} already runs on port {self.port} "
+                f"(pid {self.pid}), not {port}: run `tapewire dev down` first"
+            )
+
+    @classmethod
     def of(cls, pid: int, port: int) -> PidRecord:
         """A record describing the live process ``pid``."""
         try:
